@@ -1,0 +1,117 @@
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { DependencyUnavailableError, UnauthenticatedError } from '../domain/errors';
+import type { IssuerConfig } from '../domain/grant-policy';
+import { oidcIdentityFromClaims, presetDefaults } from '../domain/oidc';
+import type { Identity } from '../domain/identity';
+import type { TokenVerifier } from '../ports';
+
+/** Clock skew tolerated on exp, nbf and iat. */
+export const MAX_SKEW_SECONDS = 60;
+/** An unknown `kid` refetches the issuer's JWKS at most this often. */
+const JWKS_COOLDOWN_MS = 60_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const FETCH_TIMEOUT_MS = 5_000;
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/**
+ * Verifies bearer JWTs from the configured issuers with `jose`: issuer allowlist (exact `iss`),
+ * keys from the issuer's discovery document and JWKS (cached, refetched on an unknown `kid` at
+ * most once a minute), algorithm allowlist (asymmetric only, never `none`), required audience,
+ * `exp`/`nbf`/`iat` with at most 60 s skew, a maximum token age, and the preset's required claims.
+ */
+export class JoseTokenVerifier implements TokenVerifier {
+  private readonly keySets = new Map<string, Promise<KeySet>>();
+
+  constructor(
+    private readonly issuers: readonly IssuerConfig[],
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  async verify(token: string): Promise<Identity> {
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new UnauthenticatedError('invalid_token', 'The bearer token is not a JWT.');
+    }
+    const issuer = this.issuers.find((i) => i.url === unverified.iss);
+    if (!issuer) {
+      throw new UnauthenticatedError('unknown_issuer', `Tokens from issuer ${JSON.stringify(unverified.iss ?? null)} are not accepted by this broker.`);
+    }
+    const defaults = presetDefaults(issuer.preset);
+    const keys = await this.keySetFor(issuer);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: issuer.url,
+        audience: issuer.audiences,
+        algorithms: issuer.algorithms ?? defaults.algorithms,
+        clockTolerance: MAX_SKEW_SECONDS,
+        maxTokenAge: issuer.maxTokenAgeSeconds ?? defaults.maxTokenAgeSeconds,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }));
+    } catch (error) {
+      throw mapJoseError(error, issuer);
+    }
+    return oidcIdentityFromClaims(issuer, payload);
+  }
+
+  private keySetFor(issuer: IssuerConfig): Promise<KeySet> {
+    let keySet = this.keySets.get(issuer.id);
+    if (!keySet) {
+      keySet = this.discover(issuer);
+      // A failed discovery is retried on the next request rather than cached.
+      keySet.catch(() => this.keySets.delete(issuer.id));
+      this.keySets.set(issuer.id, keySet);
+    }
+    return keySet;
+  }
+
+  private async discover(issuer: IssuerConfig): Promise<KeySet> {
+    const discoveryUrl = `${issuer.url.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    let document: { issuer?: unknown; jwks_uri?: unknown };
+    try {
+      const response = await this.fetchImpl(discoveryUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      document = (await response.json()) as typeof document;
+    } catch (error) {
+      throw new DependencyUnavailableError('issuer_unavailable', `The discovery document of issuer "${issuer.id}" could not be fetched.`, 5, { cause: error });
+    }
+    if (document.issuer !== issuer.url || typeof document.jwks_uri !== 'string') {
+      throw new DependencyUnavailableError('issuer_misconfigured', `The discovery document of issuer "${issuer.id}" does not name this issuer or a jwks_uri.`, 30);
+    }
+    const jwksUrl = new URL(document.jwks_uri);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(jwksUrl.hostname);
+    if (jwksUrl.protocol !== 'https:' && !(issuer.allowInsecureLoopback && loopback)) {
+      throw new DependencyUnavailableError('issuer_misconfigured', `Issuer "${issuer.id}" publishes its keys over plain HTTP; only HTTPS is accepted.`, 30);
+    }
+    return createRemoteJWKSet(jwksUrl, { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS, timeoutDuration: FETCH_TIMEOUT_MS });
+  }
+}
+
+function mapJoseError(error: unknown, issuer: IssuerConfig): Error {
+  const e = error as { code?: string; claim?: string; reason?: string; message?: string };
+  switch (e?.code) {
+    case 'ERR_JWT_EXPIRED':
+      return new UnauthenticatedError('token_expired', 'The token has expired.');
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (e.claim === 'aud') return new UnauthenticatedError('invalid_audience', `The token's audience is not one this broker accepts for issuer "${issuer.id}".`);
+      if (e.claim === 'nbf') return new UnauthenticatedError('token_not_yet_valid', 'The token is not valid yet (nbf).');
+      if (e.claim === 'iat' && e.reason === 'check_failed') return new UnauthenticatedError('token_too_old', `The token was issued too long ago (or in the future) for issuer "${issuer.id}".`);
+      if (e.reason === 'missing') return new UnauthenticatedError('missing_claim', `The token has no "${e.claim}" claim.`);
+      return new UnauthenticatedError('invalid_claims', `The token's "${e.claim}" claim is not acceptable.`);
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return new UnauthenticatedError('algorithm_not_allowed', `The token's signing algorithm is not allowed for issuer "${issuer.id}".`);
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return new UnauthenticatedError('unknown_signing_key', `No key of issuer "${issuer.id}" matches the token's key id.`);
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new UnauthenticatedError('invalid_signature', 'The token signature does not verify.');
+    case 'ERR_JWKS_TIMEOUT':
+      return new DependencyUnavailableError('issuer_unavailable', `The keys of issuer "${issuer.id}" could not be fetched in time.`, 5, { cause: error });
+    default:
+      if (error instanceof joseErrors.JOSEError) return new UnauthenticatedError('invalid_token', 'The token could not be verified.');
+      if (error instanceof DependencyUnavailableError) return error;
+      return new DependencyUnavailableError('issuer_unavailable', `The keys of issuer "${issuer.id}" could not be fetched.`, 5, { cause: error });
+  }
+}

@@ -1,0 +1,315 @@
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+import { ConfigurationError } from './errors';
+import { globToRegExp, escapeRegExp, matchesGlob } from './glob';
+import type { Identity } from './identity';
+import { policyDocumentSchema, type PolicyDocument } from './session-policy';
+import { MissingAttributeError, placeholdersIn, renderJson, renderTemplate, escapeForIamPolicy, type Attributes } from './template';
+import { STS_LIMITS } from './session';
+
+/**
+ * The grant policy: who may get what. A versioned YAML or JSON file, validated when it is loaded
+ * (and at synth time), with errors that name the line and path. Default deny; an explicit deny
+ * wins; every decision names the rule that made it.
+ */
+
+const ROLE_ARN_PATTERN = /^arn:[\w*?-]+:iam::[\d*?${}A-Za-z_]*:role\/.+$/;
+const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DURATION = z.number().int().min(STS_LIMITS.minDurationSeconds).max(STS_LIMITS.maxChainedDurationSeconds);
+const patternOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const issuerSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'an issuer id is 1-32 lowercase letters, digits or dashes'),
+    url: z.string().url(),
+    audiences: z.array(z.string().min(1)).min(1),
+    preset: z.enum(['kubernetes', 'github', 'generic']).default('generic'),
+    algorithms: z
+      .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
+      .min(1)
+      .optional(),
+    maxTokenAgeSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+    requiredClaims: z.array(z.string().min(1)).optional(),
+    /** Only for the local development issuer: plain HTTP on a loopback address. */
+    allowInsecureLoopback: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((issuer, ctx) => {
+    const url = new URL(issuer.url);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(issuer.allowInsecureLoopback && loopback && url.protocol === 'http:')) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'an issuer URL must use https (plain http only for a loopback development issuer with allowInsecureLoopback)' });
+    }
+  });
+
+const callerSchema = z.union([
+  z.object({ iam: patternOrList }).strict(),
+  z
+    .object({
+      oidc: z.string().min(1),
+      claims: z.record(z.string().min(1), patternOrList).default({}),
+    })
+    .strict(),
+]);
+
+const credentialsGrantSchema = z
+  .object({
+    roles: z.array(z.string().regex(ROLE_ARN_PATTERN, 'a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME')).min(1),
+    maxDurationSeconds: DURATION.default(STS_LIMITS.maxChainedDurationSeconds),
+    sessionPolicy: policyDocumentSchema.optional(),
+    policyArns: z.array(z.string().regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/.+$/, 'a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).default([]),
+    sessionTags: z
+      .record(z.string().min(1).max(STS_LIMITS.maxTagKeyLength).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'a tag key uses letters, digits, spaces and _.:/=+-@'), z.string().max(STS_LIMITS.maxTagValueLength))
+      .default({}),
+  })
+  .strict();
+
+const denyCredentialsSchema = z.object({ roles: z.array(z.string().min(1)).min(1) }).strict();
+
+const ruleBase = {
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule id is 1-64 letters, digits, _ . or -'),
+  description: z.string().optional(),
+  callers: z.array(callerSchema).min(1),
+};
+
+const allowRuleSchema = z
+  .object({
+    ...ruleBase,
+    effect: z.literal('allow').default('allow'),
+    credentials: credentialsGrantSchema.optional(),
+    /** May see and manage every caller's leases. */
+    admin: z.boolean().default(false),
+  })
+  .strict();
+
+const denyRuleSchema = z
+  .object({
+    ...ruleBase,
+    effect: z.literal('deny'),
+    /** Without `credentials`, the rule denies the matching callers everything. */
+    credentials: denyCredentialsSchema.optional(),
+  })
+  .strict();
+
+const ruleSchema = z.union([allowRuleSchema, denyRuleSchema]);
+
+export const grantPolicySchema = z
+  .object({
+    version: z.literal(1),
+    issuers: z.array(issuerSchema).default([]),
+    rules: z.array(ruleSchema),
+  })
+  .strict()
+  .superRefine((policy, ctx) => {
+    const issuerIds = new Set<string>();
+    policy.issuers.forEach((issuer, i) => {
+      if (issuerIds.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
+      issuerIds.add(issuer.id);
+    });
+    const ruleIds = new Set<string>();
+    policy.rules.forEach((rule, i) => {
+      if (ruleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${rule.id}"` });
+      ruleIds.add(rule.id);
+      rule.callers.forEach((caller, j) => {
+        if ('oidc' in caller && !issuerIds.has(caller.oidc)) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'callers', j, 'oidc'], message: `unknown issuer "${caller.oidc}"; declare it under issuers` });
+        }
+      });
+      if (rule.effect === 'allow' && rule.credentials) {
+        const lower = new Set<string>();
+        for (const key of Object.keys(rule.credentials.sessionTags)) {
+          if (key.toLowerCase().startsWith('nocreds:') || key.toLowerCase().startsWith('aws:')) {
+            ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys starting with nocreds: or aws: are reserved' });
+          }
+          if (lower.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys must differ by more than case' });
+          lower.add(key.toLowerCase());
+        }
+        if (Object.keys(rule.credentials.sessionTags).length > STS_LIMITS.maxTags - RESERVED_TAG_COUNT) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags'], message: `at most ${STS_LIMITS.maxTags - RESERVED_TAG_COUNT} session tags (STS allows ${STS_LIMITS.maxTags}, the broker adds ${RESERVED_TAG_COUNT})` });
+        }
+      }
+    });
+  });
+
+/** Tags the broker adds to every session (caller and lease id). */
+export const RESERVED_TAG_COUNT = 2;
+
+export type GrantPolicy = z.infer<typeof grantPolicySchema>;
+export type IssuerConfig = GrantPolicy['issuers'][number];
+export type GrantRule = GrantPolicy['rules'][number];
+export type AllowRule = Extract<GrantRule, { effect: 'allow' }>;
+export type CallerMatcher = z.infer<typeof callerSchema>;
+
+function formatZodPath(path: PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}
+
+/**
+ * Parses and validates a grant policy file. Errors name the source, line and path of every
+ * problem, e.g. `grants.yaml:14 rules[2].credentials.roles[0]: a role pattern must look like ...`.
+ */
+export function parseGrantPolicy(text: string, source = 'grant policy'): GrantPolicy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => `${source}:${e.linePos?.[0]?.line ?? '?'} ${e.message.split('\n')[0]}`);
+    throw new ConfigurationError('invalid_grant_policy', `The grant policy is not valid YAML or JSON:\n${problems.join('\n')}`);
+  }
+  const parsed = grantPolicySchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      let node: unknown = undefined;
+      for (let n = issue.path.length; n >= 0 && !isNode(node); n--) node = doc.getIn(issue.path.slice(0, n), true);
+      const offset = isNode(node) && node.range ? node.range[0] : undefined;
+      const line = offset === undefined ? '?' : lineCounter.linePos(offset).line;
+      return `${source}:${line} ${formatZodPath(issue.path) || '(root)'}: ${issue.message}`;
+    });
+    throw new ConfigurationError('invalid_grant_policy', `The grant policy is invalid:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+const patterns = (p: string | string[]): string[] => (Array.isArray(p) ? p : [p]);
+
+/**
+ * A role pattern with `${name}` substitution: the template's own `*` and `?` are wildcards,
+ * substituted values are literal (a claim cannot widen a pattern).
+ */
+export function roleTemplateMatches(template: string, attributes: Attributes, roleArn: string): boolean {
+  const rendered = renderTemplate(template, attributes, (value) => `\u0000${value}\u0000`);
+  const source = rendered
+    .split('\u0000')
+    .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globToRegExp(part).source.slice(1, -1)))
+    .join('');
+  return new RegExp(`^${source}$`).test(roleArn);
+}
+
+function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
+  if ('iam' in matcher) {
+    return identity.kind === 'iam' && patterns(matcher.iam).some((p) => matchesGlob(p, identity.principalArn));
+  }
+  if (identity.kind !== 'oidc' || identity.issuerId !== matcher.oidc) return false;
+  return Object.entries(matcher.claims).every(([claim, wanted]) => {
+    const value = identity.attributes[claim];
+    return value !== undefined && patterns(wanted).some((p) => matchesGlob(p, value));
+  });
+}
+
+/** The rules whose callers match this identity, in file order. */
+export function rulesFor(policy: GrantPolicy, identity: Identity): GrantRule[] {
+  return policy.rules.filter((rule) => rule.callers.some((m) => callerMatches(m, identity)));
+}
+
+/** What an allow rule grants for one role, with every template rendered for this caller. */
+export interface CredentialsGrant {
+  readonly ruleId: string;
+  readonly roleArn: string;
+  readonly maxDurationSeconds: number;
+  readonly sessionPolicy?: PolicyDocument;
+  readonly policyArns: readonly string[];
+  readonly sessionTags: Readonly<Record<string, string>>;
+}
+
+export type CredentialsDecision =
+  | { readonly allowed: true; readonly ruleId: string; readonly reason: string; readonly grant: CredentialsGrant }
+  | { readonly allowed: false; readonly ruleId?: string; readonly reason: string };
+
+function anyRoleMatches(templates: readonly string[], identity: Identity, roleArn: string): { matched: boolean; missing?: string } {
+  let missing: string | undefined;
+  for (const template of templates) {
+    try {
+      if (roleTemplateMatches(template, identity.attributes, roleArn)) return { matched: true };
+    } catch (error) {
+      if (error instanceof MissingAttributeError) missing = error.attribute;
+      else throw error;
+    }
+  }
+  return { matched: false, missing };
+}
+
+/**
+ * May this identity have credentials for this role? An explicit deny among the caller's rules
+ * wins; otherwise the first allow rule (in file order) that grants the role decides; otherwise
+ * deny. Reasons name only rules that apply to this caller.
+ */
+export function evaluateCredentials(policy: GrantPolicy, identity: Identity, roleArn: string): CredentialsDecision {
+  const rules = rulesFor(policy, identity);
+  for (const rule of rules) {
+    if (rule.effect !== 'deny') continue;
+    if (!rule.credentials || anyRoleMatches(rule.credentials.roles, identity, roleArn).matched) {
+      return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
+    }
+  }
+  const missing: string[] = [];
+  for (const rule of rules) {
+    if (rule.effect !== 'allow' || !rule.credentials) continue;
+    const match = anyRoleMatches(rule.credentials.roles, identity, roleArn);
+    if (!match.matched) {
+      if (match.missing) missing.push(`rule "${rule.id}" needs attribute "${match.missing}"`);
+      continue;
+    }
+    const c = rule.credentials;
+    try {
+      const grant: CredentialsGrant = {
+        ruleId: rule.id,
+        roleArn,
+        maxDurationSeconds: c.maxDurationSeconds,
+        sessionPolicy: c.sessionPolicy === undefined ? undefined : (renderJson(c.sessionPolicy, identity.attributes, escapeForIamPolicy) as PolicyDocument),
+        policyArns: c.policyArns,
+        sessionTags: Object.fromEntries(Object.entries(c.sessionTags).map(([k, v]) => [k, renderTemplate(v, identity.attributes)])),
+      };
+      return { allowed: true, ruleId: rule.id, reason: `allowed by rule "${rule.id}"`, grant };
+    } catch (error) {
+      if (!(error instanceof MissingAttributeError)) throw error;
+      missing.push(`rule "${rule.id}" needs attribute "${error.attribute}"`);
+    }
+  }
+  if (rules.length === 0) return { allowed: false, reason: `no grant rule applies to caller ${identity.caller}` };
+  const why = missing.length > 0 ? `; ${missing.join('; ')}` : '';
+  return {
+    allowed: false,
+    reason: `no rule that applies to caller ${identity.caller} grants role ${roleArn} (applicable rules: ${rules.map((r) => r.id).join(', ')})${why}`,
+  };
+}
+
+/** What `GET /v1/whoami` shows: the rules that apply to this caller, rendered for it. */
+export interface RuleSummary {
+  readonly id: string;
+  readonly effect: 'allow' | 'deny';
+  readonly description?: string;
+  readonly roles?: readonly string[];
+  readonly maxDurationSeconds?: number;
+  readonly admin?: boolean;
+}
+
+export function explainRules(policy: GrantPolicy, identity: Identity): RuleSummary[] {
+  return rulesFor(policy, identity).map((rule) => {
+    const roles = rule.credentials?.roles.map((t) => {
+      try {
+        return renderTemplate(t, identity.attributes);
+      } catch (error) {
+        if (error instanceof MissingAttributeError) return `${t} (needs attribute "${error.attribute}")`;
+        throw error;
+      }
+    });
+    return {
+      id: rule.id,
+      effect: rule.effect,
+      ...(rule.description ? { description: rule.description } : {}),
+      ...(roles ? { roles } : {}),
+      ...(rule.effect === 'allow' && rule.credentials ? { maxDurationSeconds: rule.credentials.maxDurationSeconds } : {}),
+      ...(rule.effect === 'allow' && rule.admin ? { admin: true } : {}),
+    };
+  });
+}
+
+export function isAdmin(policy: GrantPolicy, identity: Identity): boolean {
+  const rules = rulesFor(policy, identity);
+  if (rules.some((r) => r.effect === 'deny' && !r.credentials)) return false;
+  return rules.some((r) => r.effect === 'allow' && r.admin);
+}
+
+export { placeholdersIn };

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { ValidationError } from './errors';
+import { globContains } from './glob';
+
+/**
+ * Session policies: the shape STS accepts, and narrowing. A caller may send its own session
+ * policy, but it can only narrow what its grant allows: every Allow statement it sends must be
+ * covered by an Allow statement of the grant's policy, and the grant's Deny statements are
+ * always kept.
+ */
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const policyStatementSchema = z
+  .object({
+    Sid: z.string().regex(/^[A-Za-z0-9]*$/, 'Sid must be alphanumeric').optional(),
+    Effect: z.enum(['Allow', 'Deny']),
+    Action: stringOrList.optional(),
+    NotAction: stringOrList.optional(),
+    Resource: stringOrList.optional(),
+    NotResource: stringOrList.optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number(), z.array(z.union([z.string(), z.boolean(), z.number()]))]))).optional(),
+  })
+  .strict()
+  .refine((s) => (s.Action === undefined) !== (s.NotAction === undefined), { message: 'a statement needs exactly one of Action or NotAction' })
+  .refine((s) => (s.Resource === undefined) !== (s.NotResource === undefined), { message: 'a statement needs exactly one of Resource or NotResource' });
+
+export const policyDocumentSchema = z
+  .object({
+    Version: z.enum(['2012-10-17', '2008-10-17']).optional(),
+    Id: z.string().optional(),
+    Statement: z.union([policyStatementSchema, z.array(policyStatementSchema).min(1)]),
+  })
+  .strict();
+
+export type PolicyStatement = z.infer<typeof policyStatementSchema>;
+export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
+
+export function statementsOf(doc: PolicyDocument): PolicyStatement[] {
+  return Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Parses a caller-supplied session policy (an object or a JSON string) into a typed document. */
+export function parseSessionPolicy(input: unknown): PolicyDocument {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw new ValidationError('invalid_session_policy', 'The session policy is not valid JSON.');
+    }
+  }
+  const parsed = policyDocumentSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw new ValidationError('invalid_session_policy', `The session policy is not a valid IAM policy document${where}: ${issue?.message ?? 'invalid'}.`);
+  }
+  return parsed.data;
+}
+
+function conditionsCovered(grant: PolicyStatement['Condition'], requested: PolicyStatement['Condition']): boolean {
+  // Every condition the grant imposes must be imposed by the request too, identically.
+  for (const [operator, entries] of Object.entries(grant ?? {})) {
+    for (const [key, value] of Object.entries(entries)) {
+      const theirs = requested?.[operator]?.[key];
+      if (theirs === undefined || JSON.stringify(theirs) !== JSON.stringify(value)) return false;
+    }
+  }
+  return true;
+}
+
+function actionsCovered(grant: PolicyStatement, requested: string[]): boolean {
+  if (grant.Action !== undefined) {
+    const allowed = list(grant.Action);
+    return requested.every((a) => allowed.some((g) => globContains(g, a, true)));
+  }
+  // Grant allows everything but NotAction: a requested action is covered only if it names no
+  // wildcard that could reach an excluded action.
+  const excluded = list(grant.NotAction);
+  return requested.every((a) => !a.includes('*') && !a.includes('?') && !excluded.some((n) => globContains(n, a, true)));
+}
+
+function resourcesCovered(grant: PolicyStatement, requested: string[]): boolean {
+  if (grant.Resource !== undefined) {
+    const allowed = list(grant.Resource);
+    return requested.every((r) => allowed.some((g) => globContains(g, r)));
+  }
+  const excluded = list(grant.NotResource);
+  return requested.every((r) => !r.includes('*') && !r.includes('?') && !excluded.some((n) => globContains(n, r)));
+}
+
+function covers(grant: PolicyStatement, requested: PolicyStatement): boolean {
+  if (grant.Effect !== 'Allow' || requested.NotAction !== undefined || requested.NotResource !== undefined) return false;
+  return (
+    actionsCovered(grant, list(requested.Action)) &&
+    resourcesCovered(grant, list(requested.Resource)) &&
+    conditionsCovered(grant.Condition, requested.Condition)
+  );
+}
+
+/**
+ * The session policy to send: the grant's own when the caller asks for none; the caller's when
+ * the grant has none (the role's policies still bound it); otherwise the caller's, checked to be
+ * no wider than the grant's, plus the grant's Deny statements.
+ */
+export function narrowSessionPolicy(grant: PolicyDocument | undefined, requested: PolicyDocument | undefined): PolicyDocument | undefined {
+  if (requested === undefined) return grant;
+  if (grant === undefined) return requested;
+  const grantStatements = statementsOf(grant);
+  const requestedStatements = statementsOf(requested);
+  requestedStatements.forEach((statement, index) => {
+    if (statement.Effect === 'Deny') return;
+    if (statement.NotAction !== undefined || statement.NotResource !== undefined) {
+      throw new ValidationError(
+        'session_policy_widens_grant',
+        `Statement ${index} of the session policy uses NotAction or NotResource in an Allow, which could widen the grant; list actions and resources explicitly.`,
+      );
+    }
+    if (!grantStatements.some((g) => covers(g, statement))) {
+      throw new ValidationError(
+        'session_policy_widens_grant',
+        `Statement ${index} of the session policy allows actions or resources that the grant's session policy does not; a session policy can only narrow the grant.`,
+        { details: { statement: index } },
+      );
+    }
+  });
+  const denies = grantStatements.filter((g) => g.Effect === 'Deny');
+  return { Version: '2012-10-17', Statement: [...requestedStatements, ...denies] };
+}
