@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ValidationError } from '../../shared/domain/errors';
+import { parseSessionPolicy } from '../../shared/domain/session-policy';
+import { STS_LIMITS } from '../../shared/domain/session';
+import type { Authenticator } from '../../shared/http/authenticator';
+import { json, NO_STORE, queryParam } from '../../shared/http/event';
+import { httpRoute } from '../../shared/http/route';
+import { vendCredentials, type VendCredentialsDeps } from '../../shared/use-cases/vend-credentials';
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512}$/;
+
+export const vendRequestSchema = z
+  .object({
+    role: z.string().regex(ROLE_ARN, 'expected a role ARN such as arn:aws:iam::123456789012:role/NAME'),
+    durationSeconds: z
+      .number()
+      .int()
+      .min(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`)
+      .max(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`)
+      .optional(),
+    policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    policyArns: z.array(z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).optional(),
+  })
+  .strict();
+
+export type VendRequest = z.infer<typeof vendRequestSchema>;
+
+export interface CredentialsRouteDeps extends VendCredentialsDeps {
+  readonly authenticator: Authenticator;
+}
+
+/** POST /v1/credentials and GET /v1/credentials/container. */
+export function credentialsRoutes(deps: CredentialsRouteDeps) {
+  const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
+    const result = await vendCredentials(deps, {
+      identity,
+      requestId,
+      roleArn: body.role,
+      durationSeconds: body.durationSeconds,
+      policy: body.policy === undefined ? undefined : parseSessionPolicy(body.policy),
+      policyArns: body.policyArns,
+    });
+    return json(
+      201,
+      {
+        leaseId: result.leaseId,
+        accessKeyId: result.accessKeyId,
+        secretAccessKey: result.secretAccessKey,
+        sessionToken: result.sessionToken,
+        expiration: result.expiration.toISOString(),
+        assumedRoleArn: result.assumedRoleArn,
+      },
+      { ...NO_STORE, location: `/v1/leases/${result.leaseId}` },
+    );
+  });
+
+  // The container-credentials format, so any AWS SDK works with AWS_CONTAINER_CREDENTIALS_FULL_URI
+  // and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE alone; the token arrives as the raw Authorization value.
+  const container = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, requestId }) => {
+    const role = queryParam(event, 'role');
+    if (!role) throw new ValidationError('missing_field', 'The query parameter "role" is required, e.g. ?role=arn:aws:iam::123456789012:role/NAME.', { details: { field: 'role' } });
+    if (!ROLE_ARN.test(role)) throw new ValidationError('invalid_field', 'The query parameter "role" must be a role ARN.', { details: { field: 'role' } });
+    const result = await vendCredentials(deps, { identity, requestId, roleArn: role });
+    return json(
+      200,
+      {
+        AccessKeyId: result.accessKeyId,
+        SecretAccessKey: result.secretAccessKey,
+        Token: result.sessionToken,
+        Expiration: result.expiration.toISOString(),
+        AccountId: result.accountId,
+      },
+      NO_STORE,
+    );
+  });
+
+  return { vend, container };
+}

@@ -1,0 +1,125 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
+import type { Identity } from '../domain/identity';
+import { logger as defaultLogger } from '../adapters/logger';
+import type { Authenticator } from './authenticator';
+import { errorResponse, isServerFault } from './errors';
+import { header, requestIdOf, type HttpEvent, type HttpResult } from './event';
+
+/** The most a request body may be. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface RouteInput<B> {
+  readonly event: HttpEvent;
+  readonly identity: Identity;
+  readonly body: B;
+  readonly requestId: string;
+}
+
+export interface RouteOptions<B> {
+  readonly authenticator: Authenticator;
+  /** Routes that take a JSON body name its schema; others get `undefined`. */
+  readonly body?: z.ZodType<B>;
+  readonly maxBodyBytes?: number;
+  readonly logger?: Pick<typeof defaultLogger, 'error' | 'warn' | 'info' | 'appendKeys' | 'resetKeys'>;
+}
+
+interface RouteContext extends Context {
+  caller?: Identity;
+  parsedBody?: unknown;
+}
+
+type Request = middy.Request<HttpEvent, HttpResult, Error, RouteContext>;
+
+/** Turns every error into the API's error body; internals are logged, never returned. */
+function errorEnvelope(log: NonNullable<RouteOptions<unknown>['logger']>): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+  return {
+    name: 'errorEnvelope',
+    onError: async (request: Request) => {
+      const requestId = requestIdOf(request.event);
+      const error = request.error;
+      if (isServerFault(error)) log.error('request failed', { requestId, error: error as Error });
+      else log.info('request rejected', { requestId, code: (error as { code?: string }).code });
+      request.response = errorResponse(error, requestId);
+    },
+  };
+}
+
+function authenticate(authenticator: Authenticator): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+  return {
+    name: 'authenticate',
+    before: async (request: Request) => {
+      request.context.caller = await authenticator.authenticate(request.event);
+    },
+  };
+}
+
+function rawBody(event: HttpEvent): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** Size, media type and size checks come before authentication: they are cheap and leak nothing. */
+function bodyLimits(maxBytes: number): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+  return {
+    name: 'bodyLimits',
+    before: async (request: Request) => {
+      const size = Buffer.byteLength(rawBody(request.event), 'utf8');
+      if (size > maxBytes) throw new PayloadTooLargeError('body_too_large', `The request body is ${size} bytes; at most ${maxBytes} are accepted.`);
+      const contentType = header(request.event, 'content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+        throw new UnsupportedMediaTypeError('unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".');
+      }
+    },
+  };
+}
+
+function jsonBody<B>(schema: z.ZodType<B>): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+  return {
+    name: 'jsonBody',
+    before: async (request: Request) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(rawBody(request.event) || 'null');
+      } catch {
+        throw new ValidationError('malformed_json', 'The request body is not valid JSON.');
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) throw validationErrorFrom(parsed.error);
+      request.context.parsedBody = parsed.data;
+    },
+  };
+}
+
+export function validationErrorFrom(error: z.ZodError): ValidationError {
+  const issue = error.issues[0];
+  if (!issue) return new ValidationError('invalid_request', 'The request is invalid.');
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys?: string[] }).keys ?? [];
+    return new ValidationError('unknown_field', `Unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${path ? `${path}.` : ''}${k}"`).join(', ')}; see the API reference in the README.`, { details: { fields: keys } });
+  }
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined && path) {
+    return new ValidationError('missing_field', `The field "${path}" is required.`, { details: { field: path } });
+  }
+  if (!path) return new ValidationError('invalid_request', `The request body must be a JSON object: ${issue.message}.`);
+  return new ValidationError('invalid_field', `The field "${path}" is invalid: ${issue.message}.`, { details: { field: path } });
+}
+
+/**
+ * One HTTP route: error envelope (outermost), body limits, authentication, JSON body parsing and
+ * validation, then `handle`. `handle` maps the typed request onto a use case and its result onto
+ * a response; nothing else.
+ */
+export function httpRoute<B = undefined>(options: RouteOptions<B>, handle: (input: RouteInput<B>) => Promise<HttpResult>) {
+  const log = options.logger ?? defaultLogger;
+  const chain = middy<HttpEvent, HttpResult, Error, RouteContext>(async (event: HttpEvent, context: RouteContext) =>
+    handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event) }),
+  ).use(errorEnvelope(log));
+  if (options.body) chain.use(bodyLimits(options.maxBodyBytes ?? MAX_BODY_BYTES));
+  chain.use(authenticate(options.authenticator));
+  if (options.body) chain.use(jsonBody(options.body));
+  return chain;
+}
