@@ -27,7 +27,7 @@ export interface MintOptions {
   readonly issuer?: string;
 }
 
-export async function startDevIssuer(options: { port?: number; defaultAudience?: string } = {}): Promise<DevIssuer> {
+export async function startDevIssuer(options: { port?: number; defaultAudience?: string; mintEndpoint?: boolean } = {}): Promise<DevIssuer> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = `dev-${Date.now().toString(36)}`;
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
@@ -40,6 +40,21 @@ export async function startDevIssuer(options: { port?: number; defaultAudience?:
     } else if (path === '/jwks.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: [publicJwk] }));
+    } else if (path === '/mint' && req.method === 'POST' && options.mintEndpoint) {
+      // Development convenience: mint a token for any claims posted as JSON (loopback only).
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        let claims: JWTPayload & { sub: string };
+        try {
+          claims = JSON.parse(raw || '{}');
+          if (typeof claims.sub !== 'string') throw new Error('sub');
+        } catch {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end('POST a JSON object with at least "sub".\n');
+          return;
+        }
+        void issuer.mint(claims).then((token) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`${token}\n`));
+      });
     } else {
       res.writeHead(404).end();
     }
@@ -47,7 +62,7 @@ export async function startDevIssuer(options: { port?: number; defaultAudience?:
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const issuer: DevIssuer = {
     url,
     kid,
     publicJwk,
@@ -67,4 +82,5 @@ export async function startDevIssuer(options: { port?: number; defaultAudience?:
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return issuer;
 }

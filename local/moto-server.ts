@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** Starting and stopping moto servers: shared by jest's global setup and the local demo. */
-export const REPO_ROOT = join(__dirname, '..', '..');
+export const REPO_ROOT = join(__dirname, '..');
 export const MOTO_BIN = join(REPO_ROOT, '.venv', 'bin', 'moto_server');
 
 export async function freePort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { startMoto, type MotoServer } from './moto-server';
+import { startMoto, type MotoServer } from '../../local/moto-server';
 
 /**
  * Starts one moto server per jest worker (moto is not thread-safe, and resets are global), on free

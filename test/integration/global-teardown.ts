@@ -1,4 +1,4 @@
-import type { MotoServer } from './moto-server';
+import type { MotoServer } from '../../local/moto-server';
 
 export default async function globalTeardown(): Promise<void> {
   const servers = (globalThis as { __MOTO_SERVERS__?: MotoServer[] }).__MOTO_SERVERS__ ?? [];

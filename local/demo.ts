@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalStack } from './stack';
+
+/**
+ * `npm run demo`: starts the broker locally against moto and shows it working with curl.
+ * `npm run demo -- --once` exits after the walkthrough (used by the tests).
+ */
+const once = process.argv.includes('--once');
+process.env.NOCREDS_LOG_LEVEL ??= 'WARN';
+const brokerPort = Number(process.env.NOCREDS_PORT ?? (once ? 0 : 8787));
+const issuerPort = Number(process.env.NOCREDS_ISSUER_PORT ?? (once ? 0 : 8788));
+
+const run = promisify(execFile);
+
+// curl runs as a child process; the broker lives in this process, so never block the event loop.
+async function curl(title: string, args: string[]): Promise<string> {
+  const shown = args.map((a) => a.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '$TOKEN'));
+  console.log(`\n$ curl ${shown.map((a) => (/[\s"'{}$]/.test(a) ? `'${a}'` : a)).join(' ')}`);
+  const { stdout: out } = await run('curl', ['-sS', '-w', '\\nHTTP %{http_code}\\n', ...args], { encoding: 'utf8' });
+  console.log(`# ${title}\n${out.trim()}`);
+  return out;
+}
+
+async function main() {
+  console.log('Starting moto (AWS emulator), the lease table, demo roles, a development OIDC issuer and the broker...');
+  const stack = await startLocalStack({ brokerPort, issuerPort });
+  const stateDir = join(__dirname, '..', '.local');
+  mkdirSync(stateDir, { recursive: true });
+  const token = await stack.serviceAccountToken('team-a', 'app');
+  const tokenFile = join(stateDir, 'token');
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const sandboxToken = await stack.serviceAccountToken('team-sandbox', 'app');
+  const base = stack.broker.url;
+  const role = `arn:aws:iam::${stack.accountId}:role/team-a-app`;
+
+  console.log(`\nbroker:              ${base}`);
+  console.log(`development issuer:  ${stack.issuer.url}   (local only; never deployed)`);
+  console.log(`moto (AWS emulator): ${stack.moto.endpoint}`);
+  console.log(`token for system:serviceaccount:team-a:app written to ${tokenFile}`);
+
+  let failures = 0;
+  const expectStatus = (out: string, status: number) => {
+    if (!out.trimEnd().endsWith(`HTTP ${status}`)) failures++;
+  };
+  expectStatus(await curl('who the broker thinks we are, and which rules apply', ['-H', `Authorization: Bearer ${token}`, `${base}/v1/whoami`]), 200);
+  expectStatus(
+    await curl('vend credentials for team-a-app (scoped by the grant\'s session policy, recorded as a lease)', [
+      '-X', 'POST', '-H', `Authorization: Bearer ${token}`, '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ role, durationSeconds: 900 }), `${base}/v1/credentials`,
+    ]),
+    201,
+  );
+  expectStatus(
+    await curl('team-a asking for team-b\'s role is denied', [
+      '-X', 'POST', '-H', `Authorization: Bearer ${token}`, '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ role: `arn:aws:iam::${stack.accountId}:role/team-b-app` }), `${base}/v1/credentials`,
+    ]),
+    403,
+  );
+  expectStatus(
+    await curl('the sandbox namespace is denied by an explicit deny rule', [
+      '-X', 'POST', '-H', `Authorization: Bearer ${sandboxToken}`, '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ role: `arn:aws:iam::${stack.accountId}:role/team-sandbox-app` }), `${base}/v1/credentials`,
+    ]),
+    403,
+  );
+  expectStatus(
+    await curl('the container-credentials endpoint (what AWS SDKs call with AWS_CONTAINER_CREDENTIALS_FULL_URI)', [
+      '-H', `Authorization: ${token}`, `${base}/v1/credentials/container?role=${encodeURIComponent(role)}`,
+    ]),
+    200,
+  );
+
+  if (once) {
+    await stack.stop();
+    if (failures > 0) {
+      console.error(`\n${failures} step(s) did not answer as expected.`);
+      process.exit(1);
+    }
+    console.log('\nDemo finished: every step answered as expected.');
+    return;
+  }
+  console.log(`
+The broker keeps running. Try it yourself:
+  TOKEN=$(cat .local/token)
+  curl -s -X POST ${base}/v1/credentials -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"role":"${role}"}'
+Mint a token for another service account (development issuer only):
+  curl -s -X POST ${stack.issuer.url}/mint -d '{"sub":"system:serviceaccount:team-b:web","kubernetes.io":{"namespace":"team-b","serviceaccount":{"name":"web"}}}'
+Press Ctrl-C to stop.`);
+  const shutdown = () => void stack.stop().then(() => process.exit(0));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
