@@ -1,7 +1,9 @@
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
+import { certificateProfileSchema, compileProfile, type CompiledProfile } from './certificate-profile';
 import { ConfigurationError } from './errors';
 import { globToRegExp, escapeRegExp, matchesGlob } from './glob';
+import { mostSpecificIssue } from './schema-issue';
 import type { Identity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
 import { MissingAttributeError, placeholdersIn, renderJson, renderTemplate, escapeForIamPolicy, type Attributes } from './template';
@@ -66,6 +68,11 @@ const credentialsGrantSchema = z
 
 const denyCredentialsSchema = z.object({ roles: z.array(z.string().min(1)).min(1) }).strict();
 
+const certificatesGrantSchema = z.object({ profiles: z.array(certificateProfileSchema).min(1) }).strict();
+
+/** Profile names (`*` and `?` allowed) a deny rule withholds. */
+const denyCertificatesSchema = z.object({ profiles: z.array(z.string().min(1)).min(1) }).strict();
+
 const ruleBase = {
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule id is 1-64 letters, digits, _ . or -'),
   description: z.string().optional(),
@@ -77,6 +84,7 @@ const allowRuleSchema = z
     ...ruleBase,
     effect: z.literal('allow').default('allow'),
     credentials: credentialsGrantSchema.optional(),
+    certificates: certificatesGrantSchema.optional(),
     /** May see and manage every caller's leases. */
     admin: z.boolean().default(false),
   })
@@ -86,8 +94,9 @@ const denyRuleSchema = z
   .object({
     ...ruleBase,
     effect: z.literal('deny'),
-    /** Without `credentials`, the rule denies the matching callers everything. */
+    /** Without `credentials` or `certificates`, the rule denies the matching callers everything. */
     credentials: denyCredentialsSchema.optional(),
+    certificates: denyCertificatesSchema.optional(),
   })
   .strict();
 
@@ -115,6 +124,13 @@ export const grantPolicySchema = z
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'callers', j, 'oidc'], message: `unknown issuer "${caller.oidc}"; declare it under issuers` });
         }
       });
+      if (rule.effect === 'allow' && rule.certificates) {
+        const profileNames = new Set<string>();
+        rule.certificates.profiles.forEach((profile, j) => {
+          if (profileNames.has(profile.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'certificates', 'profiles', j, 'name'], message: `duplicate profile name "${profile.name}" in this rule` });
+          profileNames.add(profile.name);
+        });
+      }
       if (rule.effect === 'allow' && rule.credentials) {
         const lower = new Set<string>();
         for (const key of Object.keys(rule.credentials.sessionTags)) {
@@ -152,12 +168,13 @@ export function parseGrantPolicy(text: string, source = 'grant policy'): GrantPo
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => `${source}:${e.linePos?.[0]?.line ?? '?'} ${e.message.split('\n')[0]}`);
+    // linePos is only filled in with prettyErrors; pos (offsets) always is.
+    const problems = doc.errors.map((e) => `${source}:${e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line} ${e.message.split('\n')[0]}`);
     throw new ConfigurationError('invalid_grant_policy', `The grant policy is not valid YAML or JSON:\n${problems.join('\n')}`);
   }
   const parsed = grantPolicySchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    const problems = parsed.error.issues.map(mostSpecificIssue).map((issue) => {
       let node: unknown = undefined;
       for (let n = issue.path.length; n >= 0 && !isNode(node); n--) node = doc.getIn(issue.path.slice(0, n), true);
       const offset = isNode(node) && node.range ? node.range[0] : undefined;
@@ -239,7 +256,7 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
   const rules = rulesFor(policy, identity);
   for (const rule of rules) {
     if (rule.effect !== 'deny') continue;
-    if (!rule.credentials || anyRoleMatches(rule.credentials.roles, identity, roleArn).matched) {
+    if (deniesEverything(rule) || (rule.credentials !== undefined && anyRoleMatches(rule.credentials.roles, identity, roleArn).matched)) {
       return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
     }
   }
@@ -275,6 +292,76 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
   };
 }
 
+/** A deny rule that names neither credentials nor certificates denies its callers everything. */
+function deniesEverything(rule: GrantRule): boolean {
+  return rule.effect === 'deny' && rule.credentials === undefined && rule.certificates === undefined;
+}
+
+export type CertificateDecision =
+  | { readonly allowed: true; readonly ruleId: string; readonly reason: string; readonly profile: CompiledProfile }
+  | {
+      readonly allowed: false;
+      /** `grant_denied`: not granted or denied; `unknown_profile`: no rule defines it; `profile_required`: several granted, none named. */
+      readonly code: 'grant_denied' | 'unknown_profile' | 'profile_required';
+      readonly ruleId?: string;
+      readonly reason: string;
+      /** The profile names this caller may use, to help it ask again. */
+      readonly granted: readonly string[];
+    };
+
+function certificateDenyRule(rules: readonly GrantRule[], profileName: string): GrantRule | undefined {
+  return rules.find(
+    (rule) => rule.effect === 'deny' && (deniesEverything(rule) || (rule.certificates?.profiles.some((p) => matchesGlob(p, profileName)) ?? false)),
+  );
+}
+
+/** Profile names granted to this caller by allow rules and not withheld by a deny rule, in file order. */
+export function grantedProfileNames(policy: GrantPolicy, identity: Identity): string[] {
+  const rules = rulesFor(policy, identity);
+  const names = rules.flatMap((rule) => (rule.effect === 'allow' && rule.certificates ? rule.certificates.profiles.map((p) => p.name) : []));
+  return [...new Set(names)].filter((name) => certificateDenyRule(rules, name) === undefined);
+}
+
+/**
+ * May this identity have a certificate from this profile? Same rules as credentials: an explicit
+ * deny among the caller's rules wins; otherwise the first allow rule (file order) that defines the
+ * profile, rendered for this caller, decides; otherwise deny. Without a profile name, the caller's
+ * only granted profile is used (several: `profile_required`).
+ */
+export function evaluateCertificate(policy: GrantPolicy, identity: Identity, profileName: string | undefined): CertificateDecision {
+  const rules = rulesFor(policy, identity);
+  const granted = grantedProfileNames(policy, identity);
+  if (profileName === undefined) {
+    if (granted.length === 1) return evaluateCertificate(policy, identity, granted[0]);
+    if (granted.length === 0) return { allowed: false, code: 'grant_denied', reason: `no rule grants caller ${identity.caller} any certificate profile`, granted };
+    return { allowed: false, code: 'profile_required', reason: `several profiles are granted to you (${granted.join(', ')}); name one in "profile"`, granted };
+  }
+  const defined = policy.rules.some((rule) => rule.effect === 'allow' && rule.certificates?.profiles.some((p) => p.name === profileName));
+  if (!defined) return { allowed: false, code: 'unknown_profile', reason: `no certificate profile is named "${profileName}"`, granted };
+  const deny = certificateDenyRule(rules, profileName);
+  if (deny) return { allowed: false, code: 'grant_denied', ruleId: deny.id, reason: `denied by rule "${deny.id}"`, granted };
+  const missing: string[] = [];
+  for (const rule of rules) {
+    if (rule.effect !== 'allow' || !rule.certificates) continue;
+    const profile = rule.certificates.profiles.find((p) => p.name === profileName);
+    if (!profile) continue;
+    try {
+      return { allowed: true, ruleId: rule.id, reason: `allowed by rule "${rule.id}"`, profile: compileProfile(profile, identity.attributes) };
+    } catch (error) {
+      if (!(error instanceof MissingAttributeError)) throw error;
+      missing.push(`rule "${rule.id}" needs attribute "${error.attribute}"`);
+    }
+  }
+  const why = missing.length > 0 ? `; ${missing.join('; ')}` : '';
+  if (rules.length === 0) return { allowed: false, code: 'grant_denied', reason: `no grant rule applies to caller ${identity.caller}`, granted };
+  return {
+    allowed: false,
+    code: 'grant_denied',
+    reason: `no rule that applies to caller ${identity.caller} grants profile "${profileName}" (applicable rules: ${rules.map((r) => r.id).join(', ')})${why}`,
+    granted,
+  };
+}
+
 /** What `GET /v1/whoami` shows: the rules that apply to this caller, rendered for it. */
 export interface RuleSummary {
   readonly id: string;
@@ -282,6 +369,8 @@ export interface RuleSummary {
   readonly description?: string;
   readonly roles?: readonly string[];
   readonly maxDurationSeconds?: number;
+  /** Certificate profiles the rule grants (allow) or withholds (deny). */
+  readonly profiles?: readonly string[];
   readonly admin?: boolean;
 }
 
@@ -301,6 +390,8 @@ export function explainRules(policy: GrantPolicy, identity: Identity): RuleSumma
       ...(rule.description ? { description: rule.description } : {}),
       ...(roles ? { roles } : {}),
       ...(rule.effect === 'allow' && rule.credentials ? { maxDurationSeconds: rule.credentials.maxDurationSeconds } : {}),
+      ...(rule.effect === 'allow' && rule.certificates ? { profiles: rule.certificates.profiles.map((p) => p.name) } : {}),
+      ...(rule.effect === 'deny' && rule.certificates ? { profiles: rule.certificates.profiles } : {}),
       ...(rule.effect === 'allow' && rule.admin ? { admin: true } : {}),
     };
   });
@@ -308,7 +399,7 @@ export function explainRules(policy: GrantPolicy, identity: Identity): RuleSumma
 
 export function isAdmin(policy: GrantPolicy, identity: Identity): boolean {
   const rules = rulesFor(policy, identity);
-  if (rules.some((r) => r.effect === 'deny' && !r.credentials)) return false;
+  if (rules.some(deniesEverything)) return false;
   return rules.some((r) => r.effect === 'allow' && r.admin);
 }
 

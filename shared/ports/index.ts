@@ -1,6 +1,7 @@
 import type { Lease, LeaseStatus, LeaseKind } from '../domain/lease';
 import type { SessionRequest } from '../domain/session';
 import type { Identity } from '../domain/identity';
+import type { RevocationReason } from '../domain/certificate-profile';
 
 /**
  * Ports: what the use cases need from the outside world. Adapters in shared/adapters implement
@@ -66,3 +67,46 @@ export interface IdGenerator {
   next(): string;
 }
 
+
+/** What the broker needs to know about a CA before it asks it for a certificate. */
+export interface CertificateAuthorityInfo {
+  readonly caArn: string;
+  /** PCA's status: only `ACTIVE` issues. */
+  readonly status: string;
+  /** When the CA's own certificate expires; certificates cannot outlive it. */
+  readonly notAfter?: Date;
+  /** The algorithm the CA signs with, e.g. `SHA256WITHECDSA` (fits its key). */
+  readonly signingAlgorithm: string;
+}
+
+/** One certificate to issue. The names are the broker's decision, sent through APIPassthrough. */
+export interface CertificateIssueRequest {
+  readonly caArn: string;
+  readonly csrPem: string;
+  readonly templateArn: string;
+  readonly signingAlgorithm: string;
+  readonly notAfter: Date;
+  readonly commonName?: string;
+  readonly dns: readonly string[];
+  readonly uris: readonly string[];
+  readonly ips: readonly string[];
+  /** The lease id: retries within PCA's five-minute window return the same certificate. */
+  readonly idempotencyToken: string;
+}
+
+export type CertificateRetrieval =
+  | { readonly status: 'issued'; readonly certificate: string; readonly certificateChain: string }
+  | { readonly status: 'in-progress' };
+
+/**
+ * ACM Private CA (or another CA behind the same calls). Errors are domain errors: throttling ->
+ * DependencyUnavailableError, a CSR the CA rejects -> ValidationError, ...
+ */
+export interface CertificateAuthority {
+  describeCa(caArn: string): Promise<CertificateAuthorityInfo>;
+  /** Starts issuance and returns the certificate's ARN; the certificate may not be ready yet. */
+  issue(request: CertificateIssueRequest): Promise<{ readonly certificateArn: string }>;
+  get(caArn: string, certificateArn: string): Promise<CertificateRetrieval>;
+  /** Revokes by serial (hex, colon-separated); revoking an already revoked certificate succeeds. */
+  revoke(request: { readonly caArn: string; readonly certificateArn?: string; readonly serialNumber: string; readonly reason: RevocationReason }): Promise<void>;
+}
