@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from './errors';
 import { globContains } from './glob';
+import { mostSpecificIssue } from './schema-issue';
 
 /**
  * Session policies: the shape STS accepts, and narrowing. A caller may send its own session
@@ -40,28 +41,6 @@ export function statementsOf(doc: PolicyDocument): PolicyStatement[] {
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-interface PolicyIssue {
-  readonly path: readonly PropertyKey[];
-  readonly message: string;
-}
-
-/**
- * `Statement` is a statement or a list of them, so zod reports a bad statement as "Invalid input"
- * on the union; the caller needs the branch that got furthest (e.g. `Statement.0.Effect`).
- */
-function mostSpecificIssue(issue: z.core.$ZodIssue): PolicyIssue {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
-  let best: PolicyIssue = issue;
-  for (const branch of issue.errors) {
-    for (const inner of branch) {
-      const candidate = mostSpecificIssue(inner);
-      const full = { path: [...issue.path, ...candidate.path], message: candidate.message };
-      if (best === issue || full.path.length > best.path.length) best = full;
-    }
-  }
-  return best;
-}
 
 /** Parses a caller-supplied session policy (an object or a JSON string) into a typed document. */
 export function parseSessionPolicy(input: unknown): PolicyDocument {

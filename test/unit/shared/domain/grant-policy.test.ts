@@ -1,0 +1,303 @@
+import { ConfigurationError } from '../../../../shared/domain/errors';
+import {
+  evaluateCredentials,
+  explainRules,
+  isAdmin,
+  parseGrantPolicy,
+  roleTemplateMatches,
+  rulesFor,
+  type CredentialsDecision,
+} from '../../../../shared/domain/grant-policy';
+import { iamIdentity, oidcIdentity } from '../../../fakes';
+
+const ACCOUNT = '111122223333';
+
+function parseError(text: string, source = 'grants.yaml'): string {
+  try {
+    parseGrantPolicy(text, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).code).toBe('invalid_grant_policy');
+    return (error as Error).message;
+  }
+  throw new Error('expected the grant policy to be rejected');
+}
+
+function allowed(decision: CredentialsDecision) {
+  if (!decision.allowed) throw new Error(`expected allowed, got: ${decision.reason}`);
+  return decision;
+}
+
+describe('parseGrantPolicy', () => {
+  test('reads YAML and applies defaults', () => {
+    const policy = parseGrantPolicy(`
+version: 1
+rules:
+  - id: ci
+    callers: [{ iam: "arn:aws:iam::${ACCOUNT}:role/ci" }]
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/deploy"]
+`);
+    expect(policy.rules[0]).toMatchObject({ id: 'ci', effect: 'allow', admin: false, credentials: { maxDurationSeconds: 3600, policyArns: [], sessionTags: {} } });
+    expect(policy.issuers).toEqual([]);
+  });
+
+  test('reads JSON too', () => {
+    const policy = parseGrantPolicy(JSON.stringify({ version: 1, rules: [{ id: 'r', callers: [{ iam: '*' }], credentials: { roles: [`arn:aws:iam::${ACCOUNT}:role/x`] } }] }));
+    expect(policy.rules).toHaveLength(1);
+  });
+
+  test('a wrong role pattern is reported with its source, line and path', () => {
+    const message = parseError(`version: 1
+rules:
+  - id: ok
+    callers:
+      - iam: "arn:aws:iam::${ACCOUNT}:role/*"
+    credentials:
+      roles:
+        - "arn:aws:iam::${ACCOUNT}:role/a"
+        - "arn:aws:s3:::not-a-role"
+`);
+    expect(message).toContain('grants.yaml:9 rules[0].credentials.roles[1]: a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME');
+  });
+
+  test('every problem is listed, each with its own line', () => {
+    const message = parseError(`version: 1
+issuers:
+  - id: k8s
+    url: https://oidc.example.com
+    audiences: [nocreds]
+rules:
+  - id: same
+    callers: [{ iam: "*" }]
+  - id: same
+    callers:
+      - oidc: github
+`);
+    expect(message).toContain('grants.yaml:9 rules[1].id: duplicate rule id "same"');
+    expect(message).toContain('grants.yaml:11 rules[1].callers[0].oidc: unknown issuer "github"; declare it under issuers');
+  });
+
+  test('duplicate issuer ids are refused', () => {
+    const message = parseError(`version: 1
+issuers:
+  - { id: k8s, url: "https://a.example.com", audiences: [x] }
+  - { id: k8s, url: "https://b.example.com", audiences: [x] }
+rules: []
+`);
+    expect(message).toMatch(/grants\.yaml:4 issuers\[1\]\.id: duplicate issuer id "k8s"/);
+  });
+
+  test('an issuer over plain HTTP is refused unless it is a loopback development issuer', () => {
+    expect(parseError(`version: 1
+issuers:
+  - { id: k8s, url: "http://oidc.example.com", audiences: [x] }
+rules: []
+`)).toMatch(/issuers\[0\]\.url: an issuer URL must use https/);
+    expect(() => parseGrantPolicy(`version: 1
+issuers:
+  - { id: dev, url: "http://127.0.0.1:8080", audiences: [x], allowInsecureLoopback: true }
+rules: []
+`)).not.toThrow();
+    expect(parseError(`version: 1
+issuers:
+  - { id: dev, url: "http://evil.example.com", audiences: [x], allowInsecureLoopback: true }
+rules: []
+`)).toMatch(/must use https/);
+  });
+
+  test('YAML syntax errors name the line', () => {
+    expect(parseError('version: 1\nrules:\n  - id: a\n    callers: [\n', 'g.yaml')).toMatch(/not valid YAML or JSON:\ng\.yaml:\d+ /);
+  });
+
+  test.each([
+    ['an unknown top-level field', 'version: 1\nrules: []\nextra: true\n', /\(root\)|extra/],
+    ['a wrong version', 'version: 2\nrules: []\n', /version/],
+    ['a duration over one hour', `version: 1\nrules:\n  - id: r\n    callers: [{ iam: "*" }]\n    credentials:\n      roles: ["arn:aws:iam::${ACCOUNT}:role/x"]\n      maxDurationSeconds: 7200\n`, /grants\.yaml:7 rules\[0\]\.credentials\.maxDurationSeconds/],
+    ['a reserved tag key', `version: 1\nrules:\n  - id: r\n    callers: [{ iam: "*" }]\n    credentials:\n      roles: ["arn:aws:iam::${ACCOUNT}:role/x"]\n      sessionTags: { "nocreds:caller": x }\n`, /reserved/],
+    ['tag keys differing only by case', `version: 1\nrules:\n  - id: r\n    callers: [{ iam: "*" }]\n    credentials:\n      roles: ["arn:aws:iam::${ACCOUNT}:role/x"]\n      sessionTags: { Team: a, team: b }\n`, /differ by more than case/],
+    ['a bad session policy statement', `version: 1\nrules:\n  - id: r\n    callers: [{ iam: "*" }]\n    credentials:\n      roles: ["arn:aws:iam::${ACCOUNT}:role/x"]\n      sessionPolicy:\n        Statement:\n          - { Effect: Permit, Action: "s3:*", Resource: "*" }\n`, /grants\.yaml:9 rules\[0\]\.credentials\.sessionPolicy\.Statement\[0\]\.Effect: Invalid option/],
+    ['a rule id with spaces', 'version: 1\nrules:\n  - id: "my rule"\n    callers: [{ iam: "*" }]\n', /rules\[0\]/],
+  ])('refuses %s', (_what, text, expected) => {
+    expect(parseError(text)).toMatch(expected);
+  });
+
+  test('refuses more session tags than fit next to the broker\'s own two', () => {
+    const tags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, 'v']));
+    const text = JSON.stringify({ version: 1, rules: [{ id: 'r', callers: [{ iam: '*' }], credentials: { roles: [`arn:aws:iam::${ACCOUNT}:role/x`], sessionTags: tags } }] });
+    expect(parseError(text)).toMatch(/at most 48 session tags/);
+  });
+});
+
+describe('evaluateCredentials', () => {
+  const policy = parseGrantPolicy(`
+version: 1
+issuers:
+  - id: k8s
+    url: https://oidc.example.com
+    audiences: [nocreds]
+    preset: kubernetes
+rules:
+  - id: no-kube-system
+    effect: deny
+    callers:
+      - oidc: k8s
+        claims: { namespace: kube-system }
+  - id: never-admin-role
+    effect: deny
+    callers:
+      - oidc: k8s
+        claims: { namespace: "*" }
+    credentials:
+      roles: ["arn:aws:iam::*:role/admin*"]
+  - id: team-apps
+    callers:
+      - oidc: k8s
+        claims: { namespace: "*" }
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/\${namespace}-*"]
+      maxDurationSeconds: 1800
+      sessionPolicy:
+        Statement:
+          - Effect: Allow
+            Action: ["s3:GetObject"]
+            Resource: "arn:aws:s3:::\${namespace}-data/*"
+      sessionTags:
+        namespace: "\${namespace}"
+        sa: "\${serviceaccount}"
+  - id: by-team-claim
+    callers:
+      - oidc: k8s
+        claims: { namespace: "*" }
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/team/\${team}"]
+  - id: ci
+    callers:
+      - iam: ["arn:aws:iam::${ACCOUNT}:role/ci-*"]
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/deploy", "arn:aws:iam::${ACCOUNT}:role/admin-deploy"]
+      policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    admin: true
+  - id: other-team-secret-rule
+    callers:
+      - iam: "arn:aws:iam::999999999999:role/*"
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/secret"]
+`);
+
+  const teamA = oidcIdentity({ namespace: 'team-a', serviceaccount: 'api' });
+
+  test('the first allow rule that grants the role decides, with every template rendered for the caller', () => {
+    const decision = allowed(evaluateCredentials(policy, teamA, `arn:aws:iam::${ACCOUNT}:role/team-a-reader`));
+    expect(decision.ruleId).toBe('team-apps');
+    expect(decision.reason).toBe('allowed by rule "team-apps"');
+    expect(decision.grant).toEqual({
+      ruleId: 'team-apps',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/team-a-reader`,
+      maxDurationSeconds: 1800,
+      sessionPolicy: { Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::team-a-data/*' }] },
+      policyArns: [],
+      sessionTags: { namespace: 'team-a', sa: 'api' },
+    });
+  });
+
+  test('default deny: a role no rule grants is refused, naming only the caller\'s own rules', () => {
+    const decision = evaluateCredentials(policy, teamA, `arn:aws:iam::${ACCOUNT}:role/secret`);
+    expect(decision.allowed).toBe(false);
+    expect(decision.reason).toContain('no rule that applies to caller k8s:system:serviceaccount:team-a:api grants role');
+    expect(decision.reason).not.toContain('other-team-secret-rule');
+    expect(decision.reason).not.toContain(' ci');
+  });
+
+  test('default deny: a caller no rule matches is refused', () => {
+    const stranger = iamIdentity('arn:aws:sts::444455556666:assumed-role/someone/s1');
+    const decision = evaluateCredentials(policy, stranger, `arn:aws:iam::${ACCOUNT}:role/deploy`);
+    expect(decision).toEqual({ allowed: false, reason: 'no grant rule applies to caller arn:aws:iam::444455556666:role/someone' });
+  });
+
+  test('an explicit deny wins over an allow rule that grants the role', () => {
+    const adminTeam = oidcIdentity({ namespace: 'admin' });
+    const role = `arn:aws:iam::${ACCOUNT}:role/admin-tools`;
+    expect(evaluateCredentials(policy, adminTeam, role)).toEqual({ allowed: false, ruleId: 'never-admin-role', reason: 'denied by rule "never-admin-role"' });
+    // Without the deny rule, team-apps (listed after it) would grant exactly that role.
+    const withoutDeny = { ...policy, rules: policy.rules.filter((r) => r.id !== 'never-admin-role') };
+    expect(allowed(evaluateCredentials(withoutDeny, adminTeam, role)).ruleId).toBe('team-apps');
+  });
+
+  test('an explicit deny wins wherever it appears in the file', () => {
+    const denyLast = { ...policy, rules: [...policy.rules.filter((r) => r.id !== 'never-admin-role'), ...policy.rules.filter((r) => r.id === 'never-admin-role')] };
+    expect(evaluateCredentials(denyLast, oidcIdentity({ namespace: 'admin' }), `arn:aws:iam::${ACCOUNT}:role/admin-tools`)).toMatchObject({ allowed: false, ruleId: 'never-admin-role' });
+  });
+
+  test('a deny rule without credentials denies the matching callers everything', () => {
+    const system = oidcIdentity({ namespace: 'kube-system' });
+    expect(evaluateCredentials(policy, system, `arn:aws:iam::${ACCOUNT}:role/kube-system-x`)).toMatchObject({ allowed: false, ruleId: 'no-kube-system' });
+  });
+
+  test('IAM callers match ARN patterns on the normalised principal', () => {
+    const ci = iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/ci-runner/build-17`);
+    const decision = allowed(evaluateCredentials(policy, ci, `arn:aws:iam::${ACCOUNT}:role/deploy`));
+    expect(decision.grant.policyArns).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+    expect(evaluateCredentials(policy, iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/other/build-17`), `arn:aws:iam::${ACCOUNT}:role/deploy`).allowed).toBe(false);
+  });
+
+  test('OIDC rules match only their issuer', () => {
+    const otherIssuer = oidcIdentity({ namespace: 'team-a' }, 'gitlab');
+    expect(evaluateCredentials(policy, otherIssuer, `arn:aws:iam::${ACCOUNT}:role/team-a-reader`)).toMatchObject({ allowed: false });
+  });
+
+  describe('${claim} substitution is literal', () => {
+    test('a claim containing * does not widen a role pattern', () => {
+      const wildcard = oidcIdentity({ namespace: '*' });
+      expect(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
+      // It still gets the role its literal value names.
+      expect(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/*-reader`).allowed).toBe(true);
+    });
+
+    test('a claim containing ? or regular-expression characters stays literal', () => {
+      expect(evaluateCredentials(policy, oidcIdentity({ namespace: 'team-?' }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
+      expect(evaluateCredentials(policy, oidcIdentity({ namespace: '.+' }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
+    });
+
+    test('a claim containing * is escaped in the session policy, so IAM reads it literally', () => {
+      const wildcard = oidcIdentity({ namespace: 'team-*' });
+      const decision = allowed(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/team-*-reader`));
+      expect(JSON.stringify(decision.grant.sessionPolicy)).toContain('arn:aws:s3:::team-${*}-data/*');
+    });
+
+    test('roleTemplateMatches: the template\'s own wildcards stay wildcards', () => {
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a' }, 'arn:aws:iam::1:role/a-x')).toBe(true);
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a*' }, 'arn:aws:iam::1:role/ab-x')).toBe(false);
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}', { ns: 'a.c' }, 'arn:aws:iam::1:role/abc')).toBe(false);
+    });
+  });
+
+  test('a rule whose template needs a missing attribute does not match, and the reason says which', () => {
+    const decision = evaluateCredentials(policy, teamA, `arn:aws:iam::${ACCOUNT}:role/team/payments`);
+    expect(decision.allowed).toBe(false);
+    expect(decision.reason).toContain('rule "by-team-claim" needs attribute "team"');
+    const withTeam = oidcIdentity({ namespace: 'team-a', team: 'payments' });
+    expect(allowed(evaluateCredentials(policy, withTeam, `arn:aws:iam::${ACCOUNT}:role/team/payments`)).ruleId).toBe('by-team-claim');
+  });
+
+  test('a session-tag template with a missing attribute makes its rule not apply (fail closed)', () => {
+    const noSa: ReturnType<typeof oidcIdentity> = { ...teamA, attributes: { namespace: 'team-a', sub: 'x', issuer: 'k8s' } };
+    const decision = evaluateCredentials(policy, noSa, `arn:aws:iam::${ACCOUNT}:role/team-a-reader`);
+    expect(decision.allowed).toBe(false);
+    expect(decision.reason).toContain('rule "team-apps" needs attribute "serviceaccount"');
+  });
+
+  test('rulesFor, explainRules and isAdmin show only the caller\'s own rules', () => {
+    const ci = iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/ci-runner/build-17`);
+    expect(rulesFor(policy, ci).map((r) => r.id)).toEqual(['ci']);
+    expect(explainRules(policy, ci)).toEqual([
+      { id: 'ci', effect: 'allow', roles: [`arn:aws:iam::${ACCOUNT}:role/deploy`, `arn:aws:iam::${ACCOUNT}:role/admin-deploy`], maxDurationSeconds: 3600, admin: true },
+    ]);
+    expect(isAdmin(policy, ci)).toBe(true);
+    expect(isAdmin(policy, teamA)).toBe(false);
+    const explained = explainRules(policy, teamA);
+    expect(explained.map((r) => r.id)).toEqual(['never-admin-role', 'team-apps', 'by-team-claim']);
+    expect(explained.find((r) => r.id === 'team-apps')?.roles).toEqual([`arn:aws:iam::${ACCOUNT}:role/team-a-*`]);
+    expect(explained.find((r) => r.id === 'by-team-claim')?.roles?.[0]).toContain('(needs attribute "team")');
+  });
+});
