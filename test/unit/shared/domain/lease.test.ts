@@ -51,7 +51,7 @@ describe('pendingLease', () => {
   });
 
   test('drops absent optional fields (DynamoDB refuses undefined)', () => {
-    expect(Object.values(lease()).includes(undefined)).toBe(false);
+    expect((Object.values(lease()) as unknown[]).includes(undefined)).toBe(false);
     expect('caArn' in lease()).toBe(false);
   });
 
