@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
 import { parseGrantPolicy, type GrantPolicy } from './domain/grant-policy';
@@ -49,6 +50,51 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     grants: loadGrantPolicy(env),
     leaseRetentionSeconds: retentionDays * 24 * 3600,
     serverId: env.NOCREDS_SERVER_ID ?? 'nocreds',
+  };
+}
+
+/** Settings of the lease functions (listing, revocation, the renewal and audit jobs). */
+export interface LeaseOperationsConfig {
+  /** Signs pagination cursors (HMAC-SHA256), so a cursor cannot be forged or reused by another caller. */
+  readonly cursorKey: Buffer;
+  /** Block revoked credentials sessions with an inline deny policy on their role (needs iam:PutRolePolicy). */
+  readonly revocationEnabled: boolean;
+  /** Name of the broker-managed inline policy on opted-in roles. */
+  readonly revocationPolicyName: string;
+  /** EventBridge bus for nocreds events; unset: events are not published. */
+  readonly eventBusName?: string;
+  /** S3 bucket (and key prefix) for audit reports. */
+  readonly reportBucket?: string;
+  readonly reportPrefix: string;
+}
+
+/**
+ * NOCREDS_CURSOR_KEY (at least 32 bytes, base64 or hex) signs cursors; in Lambda, infra derives it
+ * from a secret, and every instance must share it, so it is required there. Locally a random
+ * per-process key is enough: cursors only need to outlive one listing.
+ */
+export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperationsConfig {
+  let cursorKey: Buffer;
+  const configured = env.NOCREDS_CURSOR_KEY;
+  if (configured) {
+    const decoded = /^[0-9a-f]+$/i.test(configured) ? Buffer.from(configured, 'hex') : Buffer.from(configured, 'base64');
+    if (decoded.length < 32) throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY must hold at least 32 bytes (64 hex digits or 44 base64 characters).');
+    // A fixed-length key, whatever the encoding: the key itself is never used directly.
+    cursorKey = createHash('sha256').update('nocreds-cursor-v1').update(decoded).digest();
+  } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigurationError('missing_setting', 'NOCREDS_CURSOR_KEY must be set in Lambda: every instance must accept the cursors of the others.');
+  } else {
+    cursorKey = randomBytes(32);
+  }
+  const revocation = env.NOCREDS_REVOCATION_ENABLED ?? 'false';
+  if (revocation !== 'true' && revocation !== 'false') throw new ConfigurationError('invalid_setting', 'NOCREDS_REVOCATION_ENABLED must be "true" or "false".');
+  return {
+    cursorKey,
+    revocationEnabled: revocation === 'true',
+    revocationPolicyName: env.NOCREDS_REVOCATION_POLICY_NAME || 'nocreds-revoked-sessions',
+    eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
+    reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
+    reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),
   };
 }
 

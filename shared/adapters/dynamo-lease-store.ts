@@ -11,7 +11,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { Lease, LeaseStatus } from '../domain/lease';
-import type { LeasePage, LeaseQuery, LeaseStore } from '../ports';
+import type { LeaseCondition, LeasePage, LeaseQuery, LeaseStore } from '../ports';
 import { mapSdkError } from './sdk-errors';
 
 /**
@@ -71,7 +71,7 @@ export class DynamoLeaseStore implements LeaseStore {
     }
   }
 
-  async update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>): Promise<Lease> {
+  async update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>, condition: LeaseCondition = {}): Promise<Lease> {
     const entries = Object.entries(changes).filter(([k, v]) => v !== undefined && k !== 'leaseId');
     const names: Record<string, string> = { '#status_expected': 'status' };
     const values: Record<string, AttributeValue> = { ':expected': { S: expectedStatus } };
@@ -80,13 +80,19 @@ export class DynamoLeaseStore implements LeaseStore {
       Object.assign(values, marshall({ [`:v${i}`]: value }, { removeUndefinedValues: true }));
       return `#f${i} = :v${i}`;
     });
+    const extra = Object.entries(condition).map(([key, value], i) => {
+      names[`#c${i}`] = key;
+      if (value === null) return `attribute_not_exists(#c${i})`;
+      values[`:c${i}`] = { S: value as string };
+      return `#c${i} = :c${i}`;
+    });
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseId: { S: leaseId } },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(leaseId) AND #status_expected = :expected',
+          ConditionExpression: ['attribute_exists(leaseId) AND #status_expected = :expected', ...extra].join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -98,6 +104,9 @@ export class DynamoLeaseStore implements LeaseStore {
       if (error instanceof ConditionalCheckFailedException) {
         const old = error.Item ? (unmarshall(error.Item) as Lease) : undefined;
         if (!old) throw new NotFoundError('lease_not_found', `Lease ${leaseId} does not exist.`, { cause: error });
+        if (old.status === expectedStatus) {
+          throw new ConflictError('lease_condition_failed', `Lease ${leaseId} has changed since it was read.`, { cause: error, details: { status: old.status, lease: old } });
+        }
         throw new ConflictError('lease_state_changed', `Lease ${leaseId} is ${old.status}, not ${expectedStatus}.`, { cause: error, details: { status: old.status } });
       }
       throw mapSdkError('DynamoDB', error);
@@ -138,13 +147,20 @@ export class DynamoLeaseStore implements LeaseStore {
     });
   }
 
-  async dueBefore(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>): Promise<LeasePage> {
+  async dueBefore(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>, after?: Date): Promise<LeasePage> {
+    // BETWEEN is inclusive; the filter keeps `before` exclusive as without `after`.
+    const range = after === undefined ? '#expiresAt < :before' : '#expiresAt BETWEEN :after AND :before';
     return this.page({
       TableName: this.tableName,
       IndexName: 'byStatus',
-      KeyConditionExpression: '#status = :status AND #expiresAt < :before',
+      KeyConditionExpression: `#status = :status AND ${range}`,
+      ...(after === undefined ? {} : { FilterExpression: '#expiresAt < :before' }),
       ExpressionAttributeNames: { '#status': 'status', '#expiresAt': 'expiresAt' },
-      ExpressionAttributeValues: { ':status': { S: status }, ':before': { S: before.toISOString() } },
+      ExpressionAttributeValues: {
+        ':status': { S: status },
+        ':before': { S: before.toISOString() },
+        ...(after === undefined ? {} : { ':after': { S: after.toISOString() } }),
+      },
       Limit: Math.min(limit, MAX_PAGE),
       ...(cursor ? { ExclusiveStartKey: marshall(cursor) } : {}),
     });

@@ -37,6 +37,14 @@ export interface LeasePage {
   readonly next?: Record<string, unknown>;
 }
 
+/**
+ * Extra conditions on an update, beyond the expected status: each named field must hold the given
+ * value, or be absent when given `null`. Fails with ConflictError `lease_condition_failed`
+ * (details.lease = the stored record) when one does not hold. Used to claim a lease for renewal
+ * exactly once (`{ renewedBy: null }`).
+ */
+export type LeaseCondition = Partial<Record<'renewedBy', string | null>>;
+
 /** Lease records. Writes are conditional: a lease moves only along the state machine. */
 export interface LeaseStore {
   /** Writes a new lease; fails with ConflictError if the id exists. */
@@ -46,10 +54,10 @@ export interface LeaseStore {
    * Applies `changes` only if the stored status is `expectedStatus`; returns the new record.
    * Fails with ConflictError when the lease is not in that status.
    */
-  update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>): Promise<Lease>;
+  update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>, condition?: LeaseCondition): Promise<Lease>;
   query(query: LeaseQuery): Promise<LeasePage>;
   /** Active or pending leases whose expiry is before `before`, oldest first. */
-  dueBefore?(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>): Promise<LeasePage>;
+  dueBefore?(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>, after?: Date): Promise<LeasePage>;
   findByAccessKeyId?(accessKeyId: string): Promise<Lease | undefined>;
 }
 
@@ -109,4 +117,53 @@ export interface CertificateAuthority {
   get(caArn: string, certificateArn: string): Promise<CertificateRetrieval>;
   /** Revokes by serial (hex, colon-separated); revoking an already revoked certificate succeeds. */
   revoke(request: { readonly caArn: string; readonly certificateArn?: string; readonly serialNumber: string; readonly reason: RevocationReason }): Promise<void>;
+}
+
+/** How a credentials session was blocked (see SessionRevoker). */
+export type SessionBlock =
+  /** A deny on the role for this one session (`aws:userid` = ROLE_ID:leaseId). */
+  | { readonly method: 'session-deny'; readonly policyName: string }
+  /** The role's deny list was full: every session of the role issued before `issuedBefore` is denied. */
+  | { readonly method: 'token-issue-time-cutoff'; readonly policyName: string; readonly issuedBefore: string };
+
+/**
+ * Blocks STS sessions that cannot be revoked, through a broker-managed inline policy on the role
+ * they were issued for. Entries are kept until the sessions they block have expired.
+ */
+export interface SessionRevoker {
+  /** Denies the session `roleSessionName` of `roleArn` until `expiresAt`. Idempotent. */
+  block(request: { readonly roleArn: string; readonly roleSessionName: string; readonly expiresAt: Date; readonly now: Date }): Promise<SessionBlock>;
+  /** Removes entries whose sessions have all expired by `now`; returns how many were removed. */
+  prune(roleArn: string, now: Date): Promise<number>;
+}
+
+/** A fact other systems may react to, published on the event bus (`source` is always `nocreds`). */
+export interface BrokerEvent {
+  /** EventBridge detail-type, e.g. `nocreds.certificate.renewed`. */
+  readonly type: string;
+  readonly detail: Record<string, unknown>;
+  readonly time?: Date;
+  /** ARNs the event is about (e.g. the certificate's). */
+  readonly resources?: readonly string[];
+}
+
+export interface EventPublisher {
+  /** Publishes every event or fails (DependencyUnavailableError) naming how many were not accepted. */
+  publish(events: readonly BrokerEvent[]): Promise<void>;
+}
+
+/** Where reports go: one object per key, overwritten if it exists. */
+export interface ReportStore {
+  put(key: string, body: string, contentType: string): Promise<{ readonly location: string }>;
+}
+
+/** One measurement, e.g. `{ name: 'LeasesStuckPending', value: 3, unit: 'Count' }`. */
+export interface Metric {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'Count' | 'Seconds' | 'None';
+}
+
+export interface MetricPublisher {
+  publish(namespace: string, metrics: readonly Metric[], dimensions?: Readonly<Record<string, string>>): void;
 }

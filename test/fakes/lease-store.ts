@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from '../../shared/domain/errors';
 import type { Lease, LeaseStatus } from '../../shared/domain/lease';
-import type { LeasePage, LeaseQuery, LeaseStore } from '../../shared/ports';
+import type { LeaseCondition, LeasePage, LeaseQuery, LeaseStore } from '../../shared/ports';
 
 export type LeaseStoreOperation = 'create' | 'get' | 'update' | 'query' | 'dueBefore' | 'findByAccessKeyId';
 
@@ -20,6 +20,7 @@ const MAX_PAGE = 100;
  * - `update` is a conditional update on the expected status: a missing lease fails with
  *   NotFoundError `lease_not_found`, another status with ConflictError `lease_state_changed`
  *   (details.status = the stored status); `leaseId` and undefined values in `changes` are ignored;
+ *   extra conditions (`{ renewedBy: null }`) fail with ConflictError `lease_condition_failed`;
  * - `query` by caller pages newest first (leaseId descending), by status (default `active`)
  *   oldest expiry first; `kind` (and `status` with a caller) filter; `next` is an opaque cursor;
  * - records are copied in and out, so a caller cannot mutate what is stored.
@@ -83,12 +84,18 @@ export class InMemoryLeaseStore implements LeaseStore {
     return lease ? copy(lease) : undefined;
   }
 
-  async update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>): Promise<Lease> {
-    this.enter('update', [leaseId, expectedStatus, changes]);
+  async update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>, condition: LeaseCondition = {}): Promise<Lease> {
+    this.enter('update', [leaseId, expectedStatus, changes, condition]);
     const old = this.items.get(leaseId);
     if (!old) throw new NotFoundError('lease_not_found', `Lease ${leaseId} does not exist.`);
     if (old.status !== expectedStatus) {
       throw new ConflictError('lease_state_changed', `Lease ${leaseId} is ${old.status}, not ${expectedStatus}.`, { details: { status: old.status } });
+    }
+    for (const [field, wanted] of Object.entries(condition)) {
+      const actual = (old as unknown as Record<string, unknown>)[field];
+      if (wanted === null ? actual !== undefined : actual !== wanted) {
+        throw new ConflictError('lease_condition_failed', `Lease ${leaseId} has changed since it was read.`, { details: { status: old.status, lease: copy(old) } });
+      }
     }
     const { leaseId: _ignored, ...rest } = withoutUndefined(changes);
     const updated = { ...old, ...rest } as Lease;
@@ -116,10 +123,11 @@ export class InMemoryLeaseStore implements LeaseStore {
     return page(leases, order, Math.min(query.limit, MAX_PAGE), query.cursor, key);
   }
 
-  async dueBefore(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>): Promise<LeasePage> {
-    this.enter('dueBefore', [status, before, limit, cursor]);
+  async dueBefore(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>, after?: Date): Promise<LeasePage> {
+    this.enter('dueBefore', [status, before, limit, cursor, after]);
     const iso = before.toISOString();
-    const leases = [...this.items.values()].filter((l) => l.status === status && l.expiresAt < iso).sort(byExpiry);
+    const from = after?.toISOString() ?? '';
+    const leases = [...this.items.values()].filter((l) => l.status === status && l.expiresAt < iso && l.expiresAt >= from).sort(byExpiry);
     return page(leases, byExpiry, Math.min(limit, MAX_PAGE), cursor, (l) => ({ leaseId: l.leaseId, status: l.status, expiresAt: l.expiresAt }));
   }
 
