@@ -3,11 +3,13 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
 import { logger } from '../../shared/adapters/logger';
+import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
 import type { HttpEvent } from '../../shared/http/event';
 import { Authenticator } from '../../shared/http/authenticator';
+import { SessionReuse } from '../../shared/use-cases/session-reuse';
 import { credentialsRoutes } from './routes';
 
 // Composition root: everything is built once per cold start.
@@ -19,7 +21,8 @@ const routes = credentialsRoutes({
   clock: systemClock,
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,
-  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers) }),
+  reuse: new SessionReuse(systemClock),
+  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
   onLeaseWriteFailure: (leaseId, error) => logger.error('lease left pending after a failure', { leaseId, error: error as Error }),
 });
 

@@ -20,6 +20,8 @@ export const vendRequestSchema = z
       .optional(),
     policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     policyArns: z.array(z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).optional(),
+    /** Always a new session and lease, even if an identical live one could be reused. */
+    fresh: z.boolean().optional(),
   })
   .strict();
 
@@ -39,6 +41,7 @@ export function credentialsRoutes(deps: CredentialsRouteDeps) {
       durationSeconds: body.durationSeconds,
       policy: body.policy === undefined ? undefined : parseSessionPolicy(body.policy),
       policyArns: body.policyArns,
+      fresh: body.fresh,
     });
     return json(
       201,

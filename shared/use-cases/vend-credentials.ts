@@ -5,6 +5,7 @@ import { pendingLease, type Lease } from '../domain/lease';
 import { compileSession, type RequestedSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
+import type { SessionReuse } from './session-reuse';
 
 export interface VendCredentialsDeps {
   readonly grants: GrantPolicy;
@@ -13,6 +14,8 @@ export interface VendCredentialsDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly retentionSeconds?: number;
+  /** Shares STS calls between identical requests (see session-reuse.ts); off when absent. */
+  readonly reuse?: SessionReuse<VendedCredentials>;
   /** Reports a failure to record a lease's end state; the audit will find the lease pending. */
   readonly onLeaseWriteFailure?: (leaseId: string, error: unknown) => void;
 }
@@ -24,6 +27,8 @@ export interface VendCredentialsRequest {
   readonly durationSeconds?: number;
   readonly policy?: PolicyDocument;
   readonly policyArns?: readonly string[];
+  /** Skip reuse: always a new STS session and lease. */
+  readonly fresh?: boolean;
 }
 
 export interface VendedCredentials {
@@ -62,6 +67,27 @@ export async function vendCredentials(deps: VendCredentialsDeps, request: VendCr
     );
   }
 
+  const reuse = deps.reuse;
+  if (!reuse) return vendNew(deps, request, decision);
+  const key = reuse.key(identity, request);
+  if (!request.fresh) {
+    const reused = reuse.reusable(key);
+    // No credential without an active lease: a revoked or expired lease is never handed out again.
+    if (reused && (await deps.leases.get(reused.leaseId))?.status === 'active') return reused;
+    if (reused) reuse.forget(key);
+    return reuse.share(key, () => vendNew(deps, request, decision));
+  }
+  const result = await vendNew(deps, request, decision);
+  reuse.remember(key, result);
+  return result;
+}
+
+async function vendNew(
+  deps: VendCredentialsDeps,
+  request: VendCredentialsRequest,
+  decision: Extract<ReturnType<typeof evaluateCredentials>, { allowed: true }>,
+): Promise<VendedCredentials> {
+  const { identity } = request;
   const leaseId = deps.ids.next();
   const requested: RequestedSession = {
     durationSeconds: request.durationSeconds,
