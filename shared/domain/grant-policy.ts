@@ -16,7 +16,6 @@ import { STS_LIMITS } from './session';
  */
 
 const ROLE_ARN_PATTERN = /^arn:[\w*?-]+:iam::[\d*?${}A-Za-z_]*:role\/.+$/;
-const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION = z.number().int().min(STS_LIMITS.minDurationSeconds).max(STS_LIMITS.maxChainedDurationSeconds);
 const patternOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
