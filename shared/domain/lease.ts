@@ -1,4 +1,5 @@
 import { ConflictError } from './errors';
+import type { Identity } from './identity';
 
 /**
  * A lease records one grant: who got what, when, until when, and what became of it.
@@ -44,6 +45,10 @@ export interface Lease {
   readonly failureReason?: string;
   readonly revokedAt?: string;
   readonly revokeReason?: string;
+  /** How a revoked credentials lease's session was blocked (see SessionRevoker), or `none`. */
+  readonly revocationMethod?: 'session-deny' | 'token-issue-time-cutoff' | 'none' | 'certificate-authority';
+  /** Who the lease was granted to, as authenticated then: lets the jobs re-check the grant. */
+  readonly identity?: Identity;
   /** renewal chain */
   readonly renewedFrom?: string;
   readonly renewedBy?: string;
@@ -86,6 +91,7 @@ export interface NewLease {
   readonly profile?: string;
   readonly names?: readonly string[];
   readonly renewedFrom?: string;
+  readonly identity?: Identity;
 }
 
 export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SECONDS): number {
