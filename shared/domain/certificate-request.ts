@@ -1,6 +1,5 @@
-import 'reflect-metadata';
-import { createHash, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { createHash } from 'node:crypto';
+import { subjectAltNames, x509 } from './certificate';
 import type { CertificateNames, KeyType } from './certificate-profile';
 import { ValidationError } from './errors';
 
@@ -10,8 +9,6 @@ import { ValidationError } from './errors';
  * it does not ask to be a CA, and it names only DNS names, URIs and IP addresses. Whether those
  * names are allowed is the profile's business (certificate-profile.ts).
  */
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 interface PublicKeyAlgorithm {
   readonly name: string;
@@ -31,7 +28,6 @@ export interface CertificateSigningRequest {
 const PEM_BLOCK = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END (NEW )?CERTIFICATE REQUEST-----/;
 const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
 const MAX_CSR_BYTES = 8 * 1024;
-const SAN_OID = '2.5.29.17';
 const BASIC_CONSTRAINTS_OID = '2.5.29.19';
 
 function invalid(code: string, message: string, cause?: unknown): ValidationError {
@@ -75,19 +71,9 @@ function describeKey(algorithm: PublicKeyAlgorithm): string {
 function namesOf(csr: x509.Pkcs10CertificateRequest): CertificateNames {
   const commonNames = csr.subjectName.getField('CN');
   if (commonNames.length > 1) throw invalid('csr_multiple_common_names', 'The csr subject has more than one CN; send at most one.');
-  const dns: string[] = [];
-  const uris: string[] = [];
-  const ips: string[] = [];
-  for (const extension of csr.extensions.filter((e) => e.type === SAN_OID)) {
-    const san = extension instanceof x509.SubjectAlternativeNameExtension ? extension : new x509.SubjectAlternativeNameExtension(extension.rawData);
-    for (const name of san.names.items) {
-      if (name.type === 'dns') dns.push(name.value);
-      else if (name.type === 'url') uris.push(name.value);
-      else if (name.type === 'ip') ips.push(name.value);
-      else {
-        throw invalid('csr_unsupported_name', `The csr asks for a subject alternative name of type "${name.type}"; only DNS names, URIs and IP addresses can be issued.`);
-      }
-    }
+  const { dns, uris, ips, others } = subjectAltNames(csr.extensions);
+  if (others.length > 0) {
+    throw invalid('csr_unsupported_name', `The csr asks for a subject alternative name of type "${others[0]}"; only DNS names, URIs and IP addresses can be issued.`);
   }
   return { ...(commonNames[0] === undefined ? {} : { commonName: commonNames[0] }), dns, uris, ips };
 }

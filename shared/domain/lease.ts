@@ -41,6 +41,8 @@ export interface Lease {
   readonly certificateArn?: string;
   readonly profile?: string;
   readonly names?: readonly string[];
+  /** The CSR the certificate was issued from (public): a renewal reuses the same key. */
+  readonly csr?: string;
   /** failed / revoked */
   readonly failureReason?: string;
   readonly revokedAt?: string;
@@ -90,6 +92,7 @@ export interface NewLease {
   readonly caArn?: string;
   readonly profile?: string;
   readonly names?: readonly string[];
+  readonly csr?: string;
   readonly renewedFrom?: string;
   readonly identity?: Identity;
 }
