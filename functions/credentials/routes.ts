@@ -14,7 +14,7 @@ export const vendRequestSchema = z
     role: z.string().regex(ROLE_ARN, 'expected a role ARN such as arn:aws:iam::123456789012:role/NAME'),
     durationSeconds: z
       .number()
-      .int()
+      .int('a whole number of seconds')
       .min(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`)
       .max(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`)
       .optional(),

@@ -86,7 +86,8 @@ function jsonBody<B>(schema: z.ZodType<B>): MiddlewareObj<HttpEvent, HttpResult,
       } catch {
         throw new ValidationError('malformed_json', 'The request body is not valid JSON.');
       }
-      const parsed = schema.safeParse(value);
+      // reportInput: issues carry the offending value, so a wrong type is told apart from a missing field.
+      const parsed = schema.safeParse(value, { reportInput: true });
       if (!parsed.success) throw validationErrorFrom(parsed.error);
       request.context.parsedBody = parsed.data;
     },
