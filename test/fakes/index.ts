@@ -9,3 +9,4 @@ export { FixedClock } from './clock';
 export { SequentialIds } from './ids';
 export { StaticTokenVerifier } from './token-verifier';
 export { iamIdentity, oidcIdentity } from './identities';
+export { FakeCertificateAuthority, type CertificateAuthorityOperation } from './certificate-authority';

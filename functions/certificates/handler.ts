@@ -1,0 +1,26 @@
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
+import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
+import { logger } from '../../shared/adapters/logger';
+import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
+import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
+import { systemClock, ulidGenerator } from '../../shared/adapters/system';
+import { loadConfig, sdkClientConfig } from '../../shared/config';
+import { Authenticator } from '../../shared/http/authenticator';
+import { certificatesRoutes } from './routes';
+
+// Composition root: everything is built once per cold start.
+const config = loadConfig();
+const routes = certificatesRoutes({
+  grants: config.grants,
+  ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock),
+  leases: new DynamoLeaseStore(new DynamoDBClient(sdkClientConfig(config)), config.tableName),
+  clock: systemClock,
+  ids: ulidGenerator(),
+  retentionSeconds: config.leaseRetentionSeconds,
+  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
+  onLeaseWriteFailure: (leaseId, error) => logger.error('certificate lease left pending after a failure', { leaseId, error: error as Error }),
+});
+
+export const handler = routes.issue;

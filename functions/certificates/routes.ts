@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { Authenticator } from '../../shared/http/authenticator';
+import { json, NO_STORE } from '../../shared/http/event';
+import { httpRoute } from '../../shared/http/route';
+import { issueCertificate, type IssueCertificateDeps } from '../../shared/use-cases/issue-certificate';
+
+export const issueRequestSchema = z
+  .object({
+    csr: z.string().min(1, 'a PEM-encoded certificate signing request').max(12 * 1024, 'at most 12 KiB of PEM'),
+    profile: z.string().min(1).max(64).optional(),
+    validitySeconds: z.number().int('a whole number of seconds').positive('a positive number of seconds').optional(),
+  })
+  .strict();
+
+export type IssueRequest = z.infer<typeof issueRequestSchema>;
+
+export interface CertificatesRouteDeps extends IssueCertificateDeps {
+  readonly authenticator: Authenticator;
+}
+
+/**
+ * POST /v1/certificates: 201 with the certificate, or 202 with the lease id when the CA has not
+ * finished in time (GET /v1/leases/{id} then delivers it).
+ */
+export function certificatesRoutes(deps: CertificatesRouteDeps) {
+  const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId }) => {
+    const result = await issueCertificate(deps, { identity, requestId, csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds });
+    const location = `/v1/leases/${result.leaseId}`;
+    if (result.status === 'pending') {
+      return json(202, { leaseId: result.leaseId, status: 'pending', location }, { ...NO_STORE, location, 'retry-after': '2' });
+    }
+    return json(
+      201,
+      {
+        leaseId: result.leaseId,
+        certificate: result.certificate,
+        certificateChain: result.certificateChain,
+        serialNumber: result.serialNumber,
+        notAfter: result.notAfter.toISOString(),
+      },
+      { ...NO_STORE, location },
+    );
+  });
+  return { issue };
+}
