@@ -38,18 +38,25 @@ export function loadGrantPolicy(env: Env): GrantPolicy {
   return parseGrantPolicy(text, file);
 }
 
+/** What verifying GetCallerIdentity proofs needs; functions without a lease table (whoami) read only this. */
+export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId'> {
+  return {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
+    serverId: env.NOCREDS_SERVER_ID ?? 'nocreds',
+  };
+}
+
 export function loadConfig(env: Env = process.env): BrokerConfig {
   const retentionDays = Number(env.NOCREDS_LEASE_RETENTION_DAYS ?? '90');
   if (!Number.isFinite(retentionDays) || retentionDays < 1) {
     throw new ConfigurationError('invalid_setting', 'NOCREDS_LEASE_RETENTION_DAYS must be a number of days, at least 1.');
   }
   return {
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
+    ...loadCallerProofConfig(env),
     tableName: required(env, 'NOCREDS_TABLE_NAME'),
     grants: loadGrantPolicy(env),
     leaseRetentionSeconds: retentionDays * 24 * 3600,
-    serverId: env.NOCREDS_SERVER_ID ?? 'nocreds',
   };
 }
 
