@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
@@ -16,6 +17,8 @@ export interface DevIssuer {
   readonly publicJwk: JWK;
   /** The signing private key (tests use it to forge tokens for other issuers). */
   readonly privateKey: CryptoKey;
+  /** How many times the discovery document and the JWKS were fetched (tests check caching). */
+  readonly requestCounts: Readonly<{ discovery: number; jwks: number }>;
   stop(): Promise<void>;
 }
 
@@ -29,15 +32,19 @@ export interface MintOptions {
 
 export async function startDevIssuer(options: { port?: number; defaultAudience?: string; mintEndpoint?: boolean } = {}): Promise<DevIssuer> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = `dev-${Date.now().toString(36)}`;
+  // Unique even for two issuers started in the same millisecond, so their keys are told apart.
+  const kid = `dev-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const requestCounts = { discovery: 0, jwks: 0 };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   let url = '';
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/.well-known/openid-configuration') {
+      requestCounts.discovery += 1;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks.json`, id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['id_token'], subject_types_supported: ['public'] }));
     } else if (path === '/jwks.json') {
+      requestCounts.jwks += 1;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: [publicJwk] }));
     } else if (path === '/mint' && req.method === 'POST' && options.mintEndpoint) {
@@ -67,6 +74,7 @@ export async function startDevIssuer(options: { port?: number; defaultAudience?:
     kid,
     publicJwk,
     privateKey,
+    requestCounts,
     async mint(claims, mintOptions = {}) {
       const now = Math.floor(Date.now() / 1000);
       const { sub, aud, ...rest } = claims;

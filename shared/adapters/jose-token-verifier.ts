@@ -94,6 +94,8 @@ function mapJoseError(error: unknown, issuer: IssuerConfig): Error {
   const e = error as { code?: string; claim?: string; reason?: string; message?: string };
   switch (e?.code) {
     case 'ERR_JWT_EXPIRED':
+      // jose reports a token older than maxTokenAge as expired too, but on the "iat" claim.
+      if (e.claim === 'iat') return new UnauthenticatedError('token_too_old', `The token was issued too long ago for issuer "${issuer.id}"; get a fresh one.`);
       return new UnauthenticatedError('token_expired', 'The token has expired.');
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (e.claim === 'aud') return new UnauthenticatedError('invalid_audience', `The token's audience is not one this broker accepts for issuer "${issuer.id}".`);
