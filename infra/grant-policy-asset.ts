@@ -1,8 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseGrantPolicy, type GrantPolicy } from '../shared/domain/grant-policy';
+import { templateArnFor } from '../shared/domain/certificate-profile';
+import { type GrantPolicy } from '../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
 
 /**
  * The grant policy as it ships: validated at synth time with the same parser the functions use
@@ -17,6 +20,8 @@ export interface StagedGrantPolicy {
   readonly jsonFile: string;
   /** Every CA ARN the policy's certificate profiles name. */
   readonly certificateAuthorityArns: string[];
+  /** Every PCA template ARN those profiles issue with (for the `acm-pca:TemplateArn` condition). */
+  readonly certificateTemplateArns: string[];
 }
 
 /** The file name every handler reads (see `loadGrantPolicy` in shared/config.ts). */
@@ -32,22 +37,23 @@ export function stageGrantPolicy(file: string): StagedGrantPolicy {
   }
   // Throws a ConfigurationError naming `file:line path: problem` for every issue.
   const policy = parseGrantPolicy(text, basename(sourceFile));
-  mkdirSync(tmpdir(), { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'nocreds-grants-'));
-  const jsonFile = join(dir, GRANT_POLICY_FILE_NAME);
   // The document as written (not the parsed result), so the functions parse exactly what was checked.
-  writeFileSync(jsonFile, `${JSON.stringify(parseYaml(text), null, 2)}\n`);
-  return { sourceFile, policy, jsonFile, certificateAuthorityArns: caArnsIn(policy) };
+  const json = `${JSON.stringify(parseYaml(text), null, 2)}\n`;
+  // Named by content: repeated synths reuse one file instead of leaving a new one each time.
+  const dir = join(tmpdir(), 'nocreds-grants', createHash('sha256').update(json).digest('hex').slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  const jsonFile = join(dir, GRANT_POLICY_FILE_NAME);
+  writeFileSync(jsonFile, json);
+  const profiles = policy.rules.flatMap((rule) => (rule.effect === 'allow' && rule.certificates ? rule.certificates.profiles : []));
+  return {
+    sourceFile,
+    policy,
+    jsonFile,
+    certificateAuthorityArns: unique(profiles.map((profile) => profile.caArn)),
+    certificateTemplateArns: unique(profiles.map((profile) => templateArnFor(profile.template, profile.caArn))),
+  };
 }
 
-/** Collects `caArn` values wherever certificate profiles keep them, without depending on the nesting. */
-function caArnsIn(value: unknown, found = new Set<string>()): string[] {
-  if (Array.isArray(value)) value.forEach((item) => caArnsIn(item, found));
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key === 'caArn' && typeof item === 'string') found.add(item);
-      else caArnsIn(item, found);
-    }
-  }
-  return [...found].sort();
+function unique(values: string[]): string[] {
+  return [...new Set(values)].sort();
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { createTableInput } from '../shared/adapters/dynamo-lease-store';
+import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
 import { startMoto, type MotoServer } from './moto-server';
 import { startLocalBroker, type LocalBroker } from './server';
@@ -38,7 +39,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const moto = await startMoto();
   const issuer = await startDevIssuer({ port: options.issuerPort, mintEndpoint: true });
   try {
-    const grants = readFileSync(options.grantsFile ?? join(__dirname, 'grants.yaml'), 'utf8').replaceAll('@DEV_ISSUER_URL@', issuer.url);
+    const grantsFile = options.grantsFile ?? join(__dirname, 'grants.yaml');
+    // Validated here with line numbers, and handed to the functions as JSON, as infra/ does.
+    const grants = JSON.stringify(parseGrantPolicy(readFileSync(grantsFile, 'utf8').replaceAll('@DEV_ISSUER_URL@', issuer.url), grantsFile));
     // Only moto is ever called: dummy credentials, so real ones on this machine are never used.
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: 'local',

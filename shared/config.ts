@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
-import { parseGrantPolicy, type GrantPolicy } from './domain/grant-policy';
+import { validateGrantPolicy, type GrantPolicy } from './domain/grant-policy';
 
 /**
  * The one configuration loader. Every function reads its settings from the environment here, once,
@@ -26,8 +26,22 @@ function required(env: Env, name: string): string {
   return value;
 }
 
+/**
+ * The grant policy as JSON: the CDK construct converts the YAML or JSON file to JSON (validating
+ * it with line numbers) at synth time, so the functions need no YAML parser.
+ */
+function grantPolicyFromJson(text: string, source: string): GrantPolicy {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError('invalid_grant_policy', `${source} is not JSON; convert YAML with the CDK construct or \`npx tsx scripts/grants-to-json.ts\`.`, { cause: error });
+  }
+  return validateGrantPolicy(value, source);
+}
+
 export function loadGrantPolicy(env: Env): GrantPolicy {
-  if (env.NOCREDS_GRANT_POLICY) return parseGrantPolicy(env.NOCREDS_GRANT_POLICY, 'NOCREDS_GRANT_POLICY');
+  if (env.NOCREDS_GRANT_POLICY) return grantPolicyFromJson(env.NOCREDS_GRANT_POLICY, 'NOCREDS_GRANT_POLICY');
   const file = env.NOCREDS_GRANT_POLICY_FILE ?? `${env.LAMBDA_TASK_ROOT ?? '.'}/grants.json`;
   let text: string;
   try {
@@ -35,7 +49,7 @@ export function loadGrantPolicy(env: Env): GrantPolicy {
   } catch (error) {
     throw new ConfigurationError('missing_grant_policy', `The grant policy file ${file} cannot be read.`, { cause: error });
   }
-  return parseGrantPolicy(text, file);
+  return grantPolicyFromJson(text, file);
 }
 
 /** What verifying GetCallerIdentity proofs needs; functions without a lease table (whoami) read only this. */

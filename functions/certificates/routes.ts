@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { json, NO_STORE } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../shared/domain/errors';
 import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CertificateSigningRequest } from './certificate-request';
 import { ValidationError } from './errors';
 import { escapeRegExp } from './glob';

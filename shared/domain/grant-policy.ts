@@ -1,5 +1,4 @@
-import { LineCounter, parseDocument, isNode } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { certificateProfileSchema, compileProfile, type CompiledProfile } from './certificate-profile';
 import { ConfigurationError } from './errors';
 import { globToRegExp, escapeRegExp, matchesGlob } from './glob';
@@ -155,35 +154,24 @@ export type GrantRule = GrantPolicy['rules'][number];
 export type AllowRule = Extract<GrantRule, { effect: 'allow' }>;
 export type CallerMatcher = z.infer<typeof callerSchema>;
 
-function formatZodPath(path: PropertyKey[]): string {
+export function formatZodPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 }
 
 /**
- * Parses and validates a grant policy file. Errors name the source, line and path of every
- * problem, e.g. `grants.yaml:14 rules[2].credentials.roles[0]: a role pattern must look like ...`.
+ * Validates an already-parsed grant policy (e.g. the JSON the CDK construct bundles with each
+ * function). Errors name the path of every problem; `parseGrantPolicy` adds line numbers.
+ * The functions use this one so that their bundles do not carry a YAML parser.
  */
-export function parseGrantPolicy(text: string, source = 'grant policy'): GrantPolicy {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    // linePos is only filled in with prettyErrors; pos (offsets) always is.
-    const problems = doc.errors.map((e) => `${source}:${e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line} ${e.message.split('\n')[0]}`);
-    throw new ConfigurationError('invalid_grant_policy', `The grant policy is not valid YAML or JSON:\n${problems.join('\n')}`);
-  }
-  const parsed = grantPolicySchema.safeParse(doc.toJS());
+export function validateGrantPolicy(value: unknown, source = 'grant policy'): GrantPolicy {
+  const parsed = grantPolicySchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(mostSpecificIssue).map((issue) => {
-      let node: unknown = undefined;
-      for (let n = issue.path.length; n >= 0 && !isNode(node); n--) node = doc.getIn(issue.path.slice(0, n), true);
-      const offset = isNode(node) && node.range ? node.range[0] : undefined;
-      const line = offset === undefined ? '?' : lineCounter.linePos(offset).line;
-      return `${source}:${line} ${formatZodPath(issue.path) || '(root)'}: ${issue.message}`;
-    });
+    const problems = parsed.error.issues.map(mostSpecificIssue).map((issue) => `${source} ${formatZodPath(issue.path) || '(root)'}: ${issue.message}`);
     throw new ConfigurationError('invalid_grant_policy', `The grant policy is invalid:\n${problems.join('\n')}`);
   }
   return parsed.data;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation

@@ -7,7 +7,7 @@ import { whoamiRoute } from '../../functions/whoami/routes';
 import { signCallerIdentityProof, type AwsCredentials } from '../../client/iam-signing';
 import { PROOF_HEADER, StsCallerProofVerifier, stsHttpTransport, type StsTransport } from '../../shared/adapters/sts-caller-proof-verifier';
 import { systemClock } from '../../shared/adapters/system';
-import { parseGrantPolicy } from '../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../shared/http/authenticator';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';
 import { awsClientConfig, motoEndpoint, resetMoto } from './moto';

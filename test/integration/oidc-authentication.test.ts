@@ -1,7 +1,8 @@
 import { createHmac, createPublicKey, createSign, KeyObject, type JsonWebKey } from 'node:crypto';
 import { credentialsRoutes } from '../../functions/credentials/routes';
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
-import { parseGrantPolicy, type GrantPolicy } from '../../shared/domain/grant-policy';
+import { type GrantPolicy } from '../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../shared/http/authenticator';
 import { startDevIssuer, type DevIssuer } from '../../local/dev-issuer';
 import { FixedClock, InMemoryLeaseStore, RecordingRoleAssumer, SequentialIds } from '../fakes';

@@ -5,7 +5,7 @@ import { createTableInput, DynamoLeaseStore } from '../../shared/adapters/dynamo
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
-import { parseGrantPolicy } from '../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../shared/http/authenticator';
 import { SessionReuse } from '../../shared/use-cases/session-reuse';
 import type { VendedCredentials } from '../../shared/use-cases/vend-credentials';

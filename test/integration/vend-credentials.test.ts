@@ -5,7 +5,7 @@ import { createTableInput, DynamoLeaseStore } from '../../shared/adapters/dynamo
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
-import { parseGrantPolicy } from '../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../shared/http/authenticator';
 import { startDevIssuer, type DevIssuer } from '../../local/dev-issuer';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';

@@ -1,5 +1,5 @@
 import { credentialsRoutes } from '../../../../functions/credentials/routes';
-import { parseGrantPolicy } from '../../../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../../../shared/http/authenticator';
 import { httpEvent, lambdaContext, parse } from '../../../support/http-events';
 import { FixedClock, InMemoryLeaseStore, oidcIdentity, RecordingRoleAssumer, SequentialIds, StaticTokenVerifier } from '../../../fakes';

@@ -1,7 +1,8 @@
 import { assertValidityAllowed, certificateValidity, decideNames, templateArnFor } from '../../../../shared/domain/certificate-profile';
 import { parseCertificateSigningRequest } from '../../../../shared/domain/certificate-request';
 import { ConfigurationError, ValidationError } from '../../../../shared/domain/errors';
-import { evaluateCertificate, evaluateCredentials, explainRules, parseGrantPolicy, type CertificateDecision } from '../../../../shared/domain/grant-policy';
+import { evaluateCertificate, evaluateCredentials, explainRules, type CertificateDecision } from '../../../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { generateCsr, type CsrOptions } from '../../../../local/workload-csr';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
 

@@ -1,13 +1,6 @@
 import { ConfigurationError } from '../../../../shared/domain/errors';
-import {
-  evaluateCredentials,
-  explainRules,
-  isAdmin,
-  parseGrantPolicy,
-  roleTemplateMatches,
-  rulesFor,
-  type CredentialsDecision,
-} from '../../../../shared/domain/grant-policy';
+import { evaluateCredentials, explainRules, isAdmin, roleTemplateMatches, rulesFor, type CredentialsDecision } from '../../../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
 
 const ACCOUNT = '111122223333';

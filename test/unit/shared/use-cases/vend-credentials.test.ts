@@ -1,5 +1,5 @@
 import { AccessDeniedError, ConflictError, DependencyDeniedError, DependencyUnavailableError, ValidationError } from '../../../../shared/domain/errors';
-import { parseGrantPolicy } from '../../../../shared/domain/grant-policy';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { vendCredentials, type VendCredentialsDeps, type VendCredentialsRequest } from '../../../../shared/use-cases/vend-credentials';
 import { FixedClock, InMemoryLeaseStore, oidcIdentity, RecordingRoleAssumer, SequentialIds } from '../../../fakes';
 
