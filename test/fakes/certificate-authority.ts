@@ -56,6 +56,11 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     return operation ? this.calls.filter((c) => c.operation === operation).length : this.calls.length;
   }
 
+  /** Lets every certificate still in progress be ready at its next `get` (PCA finishing late). */
+  finishIssuing(): void {
+    for (const entry of this.certificates.values()) entry.pollsLeft = 0;
+  }
+
   /** The fake CA's own certificate (PEM), to verify what it signed. */
   async caCertificatePem(): Promise<string> {
     await this.ensureCa();
