@@ -31,11 +31,19 @@ rules:
 
 type Fault = { command: string; error: () => Error };
 
+/** The part of any SDK client's middleware stack used here (each client types it with its own commands). */
+interface MiddlewareStack {
+  add(
+    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+    options: { step: 'deserialize'; name: string },
+  ): void;
+}
+
 /** Adds fault injection to a real client and counts every command it is asked to send. */
 function instrument(client: STSClient | DynamoDBClient) {
   const sent: string[] = [];
   const faults: Fault[] = [];
-  client.middlewareStack.add(
+  (client.middlewareStack as unknown as MiddlewareStack).add(
     (next, context) => async (args) => {
       const command = String(context.commandName);
       sent.push(command);
