@@ -15,6 +15,14 @@ const FETCH_TIMEOUT_MS = 5_000;
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 /**
+ * A verified token is remembered for at most this long (and never past its exp or maximum age):
+ * workloads reuse one token for many calls, and an RSA verification costs more than the rest of
+ * a vend. Short, so a key the issuer withdraws stops working within a minute.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_CACHE_SIZE = 1_000;
+
+/**
  * Verifies bearer JWTs from the configured issuers with `jose`: issuer allowlist (exact `iss`),
  * keys from the issuer's discovery document and JWKS (cached, refetched on an unknown `kid` at
  * most once a minute), algorithm allowlist (asymmetric only, never `none`), required audience,
@@ -22,6 +30,7 @@ type KeySet = ReturnType<typeof createRemoteJWKSet>;
  */
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly keySets = new Map<string, Promise<KeySet>>();
+  private readonly verified = new Map<string, { identity: Identity; validUntilMs: number }>();
 
   constructor(
     private readonly issuers: readonly IssuerConfig[],
@@ -29,6 +38,30 @@ export class JoseTokenVerifier implements TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<Identity> {
+    const cached = this.verified.get(token);
+    if (cached && cached.validUntilMs > Date.now()) return cached.identity;
+    if (cached) this.verified.delete(token);
+    const identity = await this.verifyUncached(token);
+    this.remember(token, identity);
+    return identity;
+  }
+
+  private remember(token: string, identity: Identity): void {
+    const claims = identity.attributes;
+    const issuer = this.issuers.find((i) => identity.kind === 'oidc' && i.id === identity.issuerId);
+    if (!issuer) return;
+    const maxAge = issuer.maxTokenAgeSeconds ?? presetDefaults(issuer.preset).maxTokenAgeSeconds;
+    const validUntilMs = Math.min(Number(claims.exp) * 1000, (Number(claims.iat) + maxAge) * 1000, Date.now() + VERIFIED_TOKEN_TTL_MS);
+    if (!Number.isFinite(validUntilMs)) return;
+    if (this.verified.size >= VERIFIED_TOKEN_CACHE_SIZE) {
+      // Oldest first: Map iteration follows insertion order.
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { identity, validUntilMs });
+  }
+
+  private async verifyUncached(token: string): Promise<Identity> {
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
