@@ -211,8 +211,9 @@ async function errorFromResponse(response: Response): Promise<NocredsClientError
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } })?.cause;
-  return cause?.code ?? (error as Error)?.message ?? 'network error';
+  // fetch wraps the socket error; with several addresses tried it is an AggregateError of them.
+  const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } })?.cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error)?.message ?? 'network error';
 }
 
 function isLoopback(hostname: string): boolean {

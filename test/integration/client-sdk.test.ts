@@ -8,7 +8,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { fromProcess } from '@aws-sdk/credential-provider-process';
 import { fromNocreds, NocredsCredentialsError, type NocredsProviderInit } from '../../client/provider';
-import { REPO_ROOT } from '../../local/moto-server';
+import { freePort, REPO_ROOT } from '../../local/moto-server';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 
 /**
@@ -40,8 +40,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function sts(credentials: STSClient['config']['credentials'] | ConstructorParameters<typeof STSClient>[0]['credentials']) {
-  return new STSClient({ region: 'us-east-1', endpoint: stack.moto.endpoint, maxAttempts: 1, credentials: credentials as never });
+function sts(credentials: NonNullable<ConstructorParameters<typeof STSClient>[0]>['credentials']) {
+  return new STSClient({ region: 'us-east-1', endpoint: stack.moto.endpoint, maxAttempts: 1, credentials });
 }
 
 function nocreds(init: Partial<NocredsProviderInit> = {}) {
@@ -119,8 +119,8 @@ describe('fromNocreds in a real STSClient', () => {
   });
 
   test('a broker that is down gives broker_unreachable', async () => {
-    const provider = fromNocreds({ url: 'http://127.0.0.1:9', role, auth: { oidc: { tokenFile } }, maxAttempts: 2 });
-    await expect(sts(provider).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ kind: 'broker', code: 'broker_unreachable', tryNextLink: false });
+    const provider = fromNocreds({ url: `http://127.0.0.1:${await freePort()}`, role, auth: { oidc: { tokenFile } }, maxAttempts: 2 });
+    await expect(sts(provider).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ kind: 'broker', code: 'broker_unreachable', tryNextLink: false, message: expect.stringContaining('ECONNREFUSED') });
   });
 });
 
