@@ -90,7 +90,7 @@ export interface LeaseOperationsConfig {
 }
 
 /**
- * NOCREDS_CURSOR_KEY (at least 32 bytes, base64 or hex) signs cursors; in Lambda, infra derives it
+ * NOCREDS_CURSOR_KEY (a random string of at least 32 characters) signs cursors; in Lambda, infra derives it
  * from a secret, and every instance must share it, so it is required there. Locally a random
  * per-process key is enough: cursors only need to outlive one listing.
  */
@@ -98,10 +98,9 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
   let cursorKey: Buffer;
   const configured = env.NOCREDS_CURSOR_KEY;
   if (configured) {
-    const decoded = /^[0-9a-f]+$/i.test(configured) ? Buffer.from(configured, 'hex') : Buffer.from(configured, 'base64');
-    if (decoded.length < 32) throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY must hold at least 32 bytes (64 hex digits or 44 base64 characters).');
-    // A fixed-length key, whatever the encoding: the key itself is never used directly.
-    cursorKey = createHash('sha256').update('nocreds-cursor-v1').update(decoded).digest();
+    if (configured.length < 32) throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY must be a random string of at least 32 characters.');
+    // A fixed-length key derived from the secret, whatever its alphabet.
+    cursorKey = createHash('sha256').update('nocreds-cursor-v1\n').update(configured, 'utf8').digest();
   } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('missing_setting', 'NOCREDS_CURSOR_KEY must be set in Lambda: every instance must accept the cursors of the others.');
   } else {

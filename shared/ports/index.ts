@@ -132,7 +132,7 @@ export type SessionBlock =
  */
 export interface SessionRevoker {
   /** Denies the session `roleSessionName` of `roleArn` until `expiresAt`. Idempotent. */
-  block(request: { readonly roleArn: string; readonly roleSessionName: string; readonly expiresAt: Date; readonly now: Date }): Promise<SessionBlock>;
+  block(request: { readonly roleArn: string; readonly roleSessionName: string; readonly issuedAt: Date; readonly expiresAt: Date; readonly now: Date }): Promise<SessionBlock>;
   /** Removes entries whose sessions have all expired by `now`; returns how many were removed. */
   prune(roleArn: string, now: Date): Promise<number>;
 }

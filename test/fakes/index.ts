@@ -10,3 +10,6 @@ export { SequentialIds } from './ids';
 export { StaticTokenVerifier } from './token-verifier';
 export { iamIdentity, oidcIdentity } from './identities';
 export { FakeCertificateAuthority, type CertificateAuthorityOperation } from './certificate-authority';
+export { RecordingSessionRevoker } from './session-revoker';
+export { RecordingEventPublisher } from './event-publisher';
+export { InMemoryReportStore, RecordingMetricPublisher } from './report-store';
