@@ -22,7 +22,10 @@ const MAX_PAGE = 100;
  *   (details.status = the stored status); `leaseId` and undefined values in `changes` are ignored;
  *   extra conditions (`{ renewedBy: null }`) fail with ConflictError `lease_condition_failed`;
  * - `query` by caller pages newest first (leaseId descending), by status (default `active`)
- *   oldest expiry first; `kind` (and `status` with a caller) filter; `next` is an opaque cursor;
+ *   oldest expiry first; `kind` (and `status` with a caller) filter; `next` is an opaque cursor.
+ *   One difference: DynamoDB applies the limit before filters, so its pages can be short (even
+ *   empty) with a `next`; here filters come first and `next` appears only when more remain.
+ *   Code that pages must keep following `next` rather than stop at a short page;
  * - records are copied in and out, so a caller cannot mutate what is stored.
  *
  * Faults are injected per operation with `failNext` / `failAlways` (checked before the operation
