@@ -99,6 +99,8 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
     leaseId,
     kind: 'certificate',
     caller: identity.caller,
+    // Lets the renewal and audit jobs re-check the grant without the caller present.
+    identity,
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,

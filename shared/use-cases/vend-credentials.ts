@@ -101,6 +101,8 @@ async function vendNew(
     leaseId,
     kind: 'credentials',
     caller: identity.caller,
+    // Lets the renewal and audit jobs re-check the grant without the caller present.
+    identity,
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,

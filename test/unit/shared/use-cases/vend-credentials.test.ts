@@ -78,6 +78,7 @@ test('vends: lease written pending before STS, then active with the key id, expi
       leaseId: '01TEST00000000000000000001',
       kind: 'credentials',
       caller: 'k8s:system:serviceaccount:team-a:api',
+      identity: request.identity,
       ruleId: 'team-apps',
       requestId: 'req-1',
       roleArn: ROLE,
