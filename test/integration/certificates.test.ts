@@ -47,7 +47,7 @@ function pcaError(name: string, status: number, message: string, extra: Record<s
 
 let ca: ActiveCa;
 
-async function setup(options: { maxAttempts?: number } = {}) {
+async function setup(options: { maxAttempts?: number; readyWithinMs?: number } = {}) {
   await resetMoto();
   const dynamo = new DynamoDBClient(awsClientConfig());
   await dynamo.send(new CreateTableCommand(createTableInput(TABLE)));
@@ -77,6 +77,7 @@ rules:
     clock: systemClock,
     ids: ulidGenerator(),
     authenticator: new Authenticator({}),
+    ...(options.readyWithinMs === undefined ? {} : { readyWithinMs: options.readyWithinMs }),
   };
   return { routes: certificatesRoutes(deps), deps, leases, faults };
 }
@@ -170,5 +171,25 @@ test('a failure after IssueCertificate leaves the lease pending with the certifi
   faults.clear();
   const collected = await collectCertificate(deps, pending!);
   expect(collected.lease).toMatchObject({ status: 'active', serialNumber: collected.delivered?.serialNumber });
+  verifyIssuedBy(collected.delivered!.certificate, ca.caCertificatePem);
+});
+
+test('issuance that outlasts the deadline answers 202 with the lease id; the certificate is collected once PCA has it', async () => {
+  const { routes, deps, leases, faults } = await setup({ readyWithinMs: 500 });
+  faults.fail('GetCertificateCommand', () => pcaError('RequestInProgressException', 400, 'The request is still in progress'));
+  const { csr } = await generateCsr({ dns: ['ci-runner.ci.internal'] });
+
+  const result = await routes.issue(post({ csr, profile: 'ci' }), lambdaContext);
+
+  expect(result.statusCode).toBe(202);
+  const { leaseId } = parse(result);
+  expect(result.headers.location).toBe(`/v1/leases/${leaseId}`);
+  expect(faults.attempts.filter((c) => c === 'GetCertificateCommand').length).toBeGreaterThan(1);
+  const pending = await leases.get(leaseId);
+  expect(pending).toMatchObject({ status: 'pending', certificateArn: expect.stringContaining(`${ca.caArn}/certificate/`) });
+
+  faults.clear();
+  const collected = await collectCertificate(deps, pending!);
+  expect(collected.lease).toMatchObject({ leaseId, status: 'active' });
   verifyIssuedBy(collected.delivered!.certificate, ca.caCertificatePem);
 });
