@@ -207,6 +207,24 @@ describe('refused tokens: 401 with a specific code, no lease, no STS call', () =
   });
 });
 
+describe('verified tokens remembered by the verifier', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('a token accepted once is refused once it has expired', async () => {
+    const state = setup();
+    const now = nowSeconds();
+    const token = await issuerA.mint(k8sClaims(), { issuedAt: now, expiresAt: now + 120 });
+    expect((await vendWith(`Bearer ${token}`, state)).result.statusCode).toBe(201);
+    // Only Date is faked: sockets and timers stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
+    jest.setSystemTime((now + 120 + 61 + 5) * 1000);
+    const { result, body, leases, sts } = await vendWith(`Bearer ${token}`, state);
+    expect([result.statusCode, body.error.code]).toEqual([401, 'token_expired']);
+    expect(leases.size).toBe(1);
+    expect(sts.callCount).toBe(1);
+  });
+});
+
 describe('JWKS caching', () => {
   afterEach(() => jest.restoreAllMocks());
 
