@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { NagSuppressions } from 'cdk-nag';
-import type { Nocreds } from './nocreds';
+import { AUDIT_REPORT_PREFIX, type Nocreds } from './nocreds';
 
 /**
  * Every cdk-nag (AwsSolutions) suppression of the broker, each with its reason, in one place.
@@ -36,8 +36,8 @@ export function suppressNagFindings(broker: Nocreds): void {
     [
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'The audit function writes one report per run under a key named by the run date; s3:PutObject only, on objects of its own audit bucket.',
-        appliesTo: [`Resource::${nagArn(broker.auditBucket.bucketArn)}/*`],
+        reason: `The audit function writes one report per run under a key named by the run date; s3:PutObject only, under ${AUDIT_REPORT_PREFIX} in its own audit bucket.`,
+        appliesTo: [`Resource::${nagArn(broker.auditBucket.bucketArn)}/${AUDIT_REPORT_PREFIX}*`],
       },
     ],
     true,
@@ -80,6 +80,14 @@ export function suppressNagFindings(broker: Nocreds): void {
       },
     ]);
   }
+
+  NagSuppressions.addResourceSuppressions(broker.cursorKey, [
+    {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The cursor key only makes lease-listing cursors tamper-evident (authorization is checked on every request); the functions read it from their environment at deploy, so rotation would need a redeploy and would only invalidate open cursors.',
+    },
+  ]);
 
   NagSuppressions.addResourceSuppressions(broker.deadLetterQueue, [
     { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the renewal and audit schedules and functions.' },

@@ -10,6 +10,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -128,6 +129,8 @@ export class Nocreds extends Construct implements IBroker {
   readonly certificateAuthorityArns: readonly string[];
   readonly serverId: string;
   readonly vendingRoles: readonly iam.IRole[];
+  /** The HMAC key of lease-listing cursors. */
+  readonly cursorKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: NocredsProps) {
     super(scope, id);
@@ -180,13 +183,21 @@ export class Nocreds extends Construct implements IBroker {
       retentionPeriod: Duration.days(14),
     });
 
-    const environment: Record<string, string> = {
-      NOCREDS_TABLE_NAME: this.table.tableName,
-      NOCREDS_EVENT_BUS_NAME: this.eventBus.eventBusName,
-      NOCREDS_REVOCATION_ENABLED: String(revocation),
-      NOCREDS_SERVER_ID: this.serverId,
-      NOCREDS_LOG_LEVEL: props.logLevel ?? 'INFO',
-      NOCREDS_LEASE_RETENTION_DAYS: String((props.leaseRetention ?? Duration.days(90)).toDays()),
+    // Signs pagination cursors; every instance must share it. Lambda resolves the reference at deploy.
+    this.cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
+      description: 'nocreds: signs lease-listing cursors (HMAC key; rotating it only invalidates open cursors)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    const settings: BrokerSettings = {
+      tableName: this.table.tableName,
+      eventBusName: this.eventBus.eventBusName,
+      reportBucket: this.auditBucket.bucketName,
+      cursorKey: this.cursorKey.secretValue.unsafeUnwrap(),
+      revocation,
+      serverId: this.serverId,
+      logLevel: props.logLevel ?? 'INFO',
+      leaseRetentionDays: (props.leaseRetention ?? Duration.days(90)).toDays(),
     };
     assertEntriesExist();
     const functions = {} as Record<BrokerFunctionName, BrokerFunction>;
@@ -194,7 +205,7 @@ export class Nocreds extends Construct implements IBroker {
       functions[name] = new BrokerFunction(this, `${pascal(name)}Function`, {
         name,
         grantPolicy: this.grantPolicy,
-        environment: name === 'audit' ? { ...environment, NOCREDS_AUDIT_BUCKET: this.auditBucket.bucketName } : environment,
+        environment: brokerEnvironment(name, settings),
         logRetention,
         removalPolicy,
       });
@@ -207,7 +218,7 @@ export class Nocreds extends Construct implements IBroker {
     this.grantCertificateAccess(functions);
     this.eventBus.grantPutEventsTo(functions.renewal.role);
     this.eventBus.grantPutEventsTo(functions.audit.role);
-    functions.audit.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.auditBucket.arnForObjects('*')] }));
+    functions.audit.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.auditBucket.arnForObjects(`${AUDIT_REPORT_PREFIX}*`)] }));
 
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
     this.api = this.httpApi('Api', 'nocreds: OIDC tokens and GetCallerIdentity proofs, verified in the functions', functions, undefined, throttle, logRetention, removalPolicy);
@@ -259,14 +270,25 @@ export class Nocreds extends Construct implements IBroker {
     }
   }
 
-  /** PCA on the configured CAs only. */
+  /**
+   * PCA on the configured CAs only; IssueCertificate also only with the templates the grant
+   * policy's profiles use (`acm-pca:TemplateArn`), so the broker cannot mint, say, a CA certificate.
+   */
   private grantCertificateAccess(functions: Record<BrokerFunctionName, BrokerFunction>): void {
     if (this.certificateAuthorityArns.length === 0) return;
     const resources = [...this.certificateAuthorityArns];
-    const issue = ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority'];
-    functions.certificates.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: issue, resources }));
-    functions.renewal.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: issue, resources }));
-    functions.leases.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...issue, 'acm-pca:RevokeCertificate'], resources }));
+    const templates = this.grantPolicy.certificateTemplateArns;
+    const statements = (extra: string[]) => [
+      new iam.PolicyStatement({ actions: ['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority', ...extra], resources }),
+      ...(templates.length > 0
+        ? [new iam.PolicyStatement({ actions: ['acm-pca:IssueCertificate'], resources, conditions: { StringEquals: { 'acm-pca:TemplateArn': templates } } })]
+        : []),
+    ];
+    for (const statement of statements([])) {
+      functions.certificates.role.addToPrincipalPolicy(statement);
+      functions.renewal.role.addToPrincipalPolicy(statement);
+    }
+    for (const statement of statements(['acm-pca:RevokeCertificate'])) functions.leases.role.addToPrincipalPolicy(statement);
   }
 
   private httpApi(
@@ -308,6 +330,38 @@ export class Nocreds extends Construct implements IBroker {
       target: new LambdaInvoke(target.function, { retryAttempts: 3, maxEventAge, deadLetterQueue: this.deadLetterQueue }),
     });
   }
+}
+
+/** Where the audit function writes its reports in the audit bucket. */
+export const AUDIT_REPORT_PREFIX = 'audit/';
+
+/** What the functions' environment is made of (tokens in the stack, plain values in tests). */
+export interface BrokerSettings {
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly reportBucket: string;
+  readonly cursorKey: string;
+  readonly revocation: boolean;
+  readonly serverId: string;
+  readonly logLevel: LogLevel;
+  readonly leaseRetentionDays: number;
+}
+
+/**
+ * The environment of one function: the settings shared/config.ts reads, and no more than that
+ * function needs (the cursor key only where leases are listed or paged, the bucket only in audit).
+ */
+export function brokerEnvironment(name: BrokerFunctionName, settings: BrokerSettings): Record<string, string> {
+  return {
+    NOCREDS_TABLE_NAME: settings.tableName,
+    NOCREDS_EVENT_BUS_NAME: settings.eventBusName,
+    NOCREDS_REVOCATION_ENABLED: String(settings.revocation),
+    NOCREDS_SERVER_ID: settings.serverId,
+    NOCREDS_LOG_LEVEL: settings.logLevel,
+    NOCREDS_LEASE_RETENTION_DAYS: String(settings.leaseRetentionDays),
+    ...(['leases', 'renewal', 'audit'].includes(name) ? { NOCREDS_CURSOR_KEY: settings.cursorKey } : {}),
+    ...(name === 'audit' ? { NOCREDS_REPORT_BUCKET: settings.reportBucket, NOCREDS_REPORT_PREFIX: AUDIT_REPORT_PREFIX } : {}),
+  };
 }
 
 interface ApiRoute {

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { parse as parseYaml } from 'yaml';
+import { BrokeredRoleOptIn } from '../../infra/brokered-role';
+import { GRANT_POLICY_FILE_NAME, stageGrantPolicy } from '../../infra/grant-policy-asset';
+import { Nocreds } from '../../infra/nocreds';
+import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
+import { CA_ARN, EXAMPLE_GRANTS, SECOND_CA_ARN } from './broker-stacks';
+
+/** What `cdk synth` refuses, before anything is bundled or deployed. */
+function brokerWith(grantPolicyFile: string, extra: Partial<ConstructorParameters<typeof Nocreds>[2]> = {}): () => Nocreds {
+  const stack = new Stack(new App(), 'Checks', { env: { account: '111122223333', region: 'eu-west-1' } });
+  return () => new Nocreds(stack, 'Broker', { grantPolicyFile, brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/'), ...extra });
+}
+
+function writePolicy(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'nocreds-policy-')), 'grants.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('grant policy at synth time', () => {
+  it('ships the example policy as grants.json, which the functions parse to the same policy', () => {
+    const staged = stageGrantPolicy(EXAMPLE_GRANTS);
+    expect(basename(staged.jsonFile)).toBe(GRANT_POLICY_FILE_NAME);
+    const shipped = readFileSync(staged.jsonFile, 'utf8');
+    expect(JSON.parse(shipped)).toEqual(parseYaml(readFileSync(EXAMPLE_GRANTS, 'utf8')));
+    expect(parseGrantPolicy(shipped, 'grants.json')).toEqual(staged.policy);
+    expect(staged.certificateAuthorityArns).toEqual([CA_ARN]);
+  });
+
+  it('fails the synth on an invalid policy, naming the file, line and path', () => {
+    const file = writePolicy(['version: 1', 'rules:', '  - id: broken', '    callers:', '      - iam: "arn:aws:iam::111122223333:user/*"', '    credentials:', '      roles: ["not-a-role-arn"]', ''].join('\n'));
+    expect(brokerWith(file)).toThrow(/grants\.yaml:7 rules\[0\]\.credentials\.roles\[0\]: a role pattern must look like/);
+  });
+
+  it('fails the synth on a policy that is not YAML', () => {
+    const file = writePolicy('version: 1\nrules: [\n  - oops: {\n');
+    expect(brokerWith(file)).toThrow(/not valid YAML or JSON/);
+  });
+
+  it('fails the synth when the policy file is missing', () => {
+    expect(brokerWith(join(dirname(EXAMPLE_GRANTS), 'no-such-grants.yaml'))).toThrow(/cannot read the grant policy file .*no-such-grants\.yaml/);
+  });
+
+  it('fails the synth when configured CAs leave out a CA the policy names', () => {
+    expect(brokerWith(EXAMPLE_GRANTS, { certificateAuthorityArns: [SECOND_CA_ARN] })).toThrow(`names CAs missing from certificateAuthorityArns (issuance from them would be denied): ${CA_ARN}`);
+  });
+});
+
+describe('opt-in markers', () => {
+  it.each(['nocreds/', '/nocreds', '/', '/a b/'])('refuses the path %p', (path) => {
+    expect(() => BrokeredRoleOptIn.byPath(path)).toThrow(/opt-in path looks like \/nocreds\//);
+  });
+
+  it('refuses a malformed account id and an empty tag key', () => {
+    expect(() => BrokeredRoleOptIn.byPath('/nocreds/', { accounts: ['1234'] })).toThrow(/account id is 12 digits/);
+    expect(() => BrokeredRoleOptIn.byTag('', 'true')).toThrow(/opt-in tag key/);
+  });
+});
