@@ -88,6 +88,17 @@ async function brokerFrom(options: GlobalOptions, io: CliIo): Promise<{ broker: 
   return { broker: new BrokerClient({ url: options.url, auth, timeoutMs: options.timeout * 1000 }), authSource };
 }
 
+/** POST /v1/certificates (201 issued, 202 pending) and GET /v1/leases/{id} answers. */
+interface IssuedCertificate {
+  leaseId?: unknown;
+  status?: unknown;
+  lease?: { status?: unknown };
+  certificate?: unknown;
+  certificateChain?: unknown;
+  serialNumber?: unknown;
+  notAfter?: unknown;
+}
+
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -184,14 +195,23 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
     .option('--ip <address>', 'an IP address subject alternative name (repeatable)', collect)
     .addOption(new Option('--key-type <type>', 'key algorithm').choices(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p256'))
     .addOption(new Option('--validity <seconds>', 'requested validity').argParser(positiveInt('--validity')))
-    .action(async (opts: { keyOut: string; certOut: string; chainOut?: string; profile?: string; commonName?: string; dns?: string[]; uri?: string[]; ip?: string[]; keyType: string; validity?: number }, command: Command) => {
+    .addOption(new Option('--wait <seconds>', 'how long to wait for the CA to sign').default(60).argParser(positiveInt('--wait')))
+    .action(async (opts: { keyOut: string; certOut: string; chainOut?: string; profile?: string; commonName?: string; dns?: string[]; uri?: string[]; ip?: string[]; keyType: string; validity?: number; wait: number }, command: Command) => {
       if (!opts.commonName && !opts.dns && !opts.uri && !opts.ip) throw usage('Name the certificate: --common-name, --dns, --uri or --ip.');
       const { broker } = await brokerFrom(globals(command), io);
       const { generateKeyAndCsr } = await import('./key-and-csr');
       const { keyPem, csrPem } = await generateKeyAndCsr(opts.keyType as never, { commonName: opts.commonName, dns: opts.dns, uris: opts.uri, ips: opts.ip });
-      const answer = await broker.call<{ leaseId?: unknown; certificate?: unknown; certificateChain?: unknown; serialNumber?: unknown; notAfter?: unknown }>('POST', '/v1/certificates', {
+      let answer = await broker.call<IssuedCertificate>('POST', '/v1/certificates', {
         body: { csr: csrPem, ...(opts.profile ? { profile: opts.profile } : {}), ...(opts.validity ? { validitySeconds: opts.validity } : {}) },
       });
+      // 202: the CA is still signing; the lease delivers the certificate once it has.
+      const deadline = Date.now() + opts.wait * 1000;
+      for (let delay = 1000; answer.certificate === undefined && typeof answer.leaseId === 'string'; delay = Math.min(delay * 2, 8000)) {
+        if (answer.lease?.status === 'failed') throw new NocredsClientError('broker', 'issuance_failed', `The CA did not issue the certificate (lease ${answer.leaseId}).`);
+        if (Date.now() + delay > deadline) throw new NocredsClientError('broker', 'issuance_pending', `The CA has not issued the certificate within ${opts.wait} s; fetch it later with GET /v1/leases/${answer.leaseId}.`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        answer = { ...(await broker.call<IssuedCertificate>('GET', `/v1/leases/${encodeURIComponent(answer.leaseId)}`)), leaseId: answer.leaseId };
+      }
       if (typeof answer.certificate !== 'string' || !answer.certificate.includes('BEGIN CERTIFICATE')) {
         throw new NocredsClientError('broker', 'malformed_response', 'The broker answered without a PEM certificate.');
       }

@@ -159,3 +159,21 @@ describe('nocreds whoami', () => {
     expect(JSON.parse(stdout)).toMatchObject({ kind: 'iam', principalArn: 'arn:aws:iam::123456789012:user/cli-operator', admin: true });
   });
 });
+
+describe('nocreds leases', () => {
+  test('leases lists the caller\'s own leases', async () => {
+    await cli('credentials', '--role', role);
+    const { code, stdout, stderr } = await cli('leases', '--limit', '5');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const page = JSON.parse(stdout);
+    expect(page.leases.length).toBeGreaterThan(0);
+    expect(page.leases.length).toBeLessThanOrEqual(5);
+    expect(stdout).toContain(role);
+    expect(stdout).not.toContain('secretAccessKey');
+  });
+
+  test('a bad filter is a usage error before any request', async () => {
+    expect((await cli('leases', '--status', 'sleeping')).code).toBe(2);
+  });
+});
