@@ -158,6 +158,14 @@ describe('nocreds whoami', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ kind: 'iam', principalArn: 'arn:aws:iam::123456789012:user/cli-operator', admin: true });
   });
+  test('a credential_process profile that loops back through --iam fails instead of recursing', async () => {
+    const config = join(dir, 'loop-config');
+    writeFileSync(config, `[profile loop]\ncredential_process = ${NOCREDS} --url ${stack.broker.url} --iam credentials --role ${role}\n`);
+    const { code, stderr } = await command(['--url', stack.broker.url, '--iam', 'whoami'], { AWS_CONFIG_FILE: config, AWS_PROFILE: 'loop', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });
+    expect(code).toBe(3);
+    // The inner run refuses (exit 2); the default chain reports that no provider had credentials.
+    expect(stderr).toMatch(/^nocreds: No AWS credentials to sign the request/);
+  });
 });
 
 describe('nocreds leases', () => {
