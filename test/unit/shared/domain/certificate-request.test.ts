@@ -1,3 +1,5 @@
+import { webcrypto } from 'node:crypto';
+import { x509 } from '../../../../shared/domain/certificate';
 import { parseCertificateSigningRequest } from '../../../../shared/domain/certificate-request';
 import { ValidationError } from '../../../../shared/domain/errors';
 import { generateCsr } from '../../../../local/workload-csr';
@@ -97,5 +99,26 @@ describe('parseCertificateSigningRequest', () => {
   test('rejects a request for a CA certificate (basicConstraints CA:TRUE)', async () => {
     const { csr } = await generateCsr({ dns: ['a.example'], ca: true });
     expect((await rejection(csr)).code).toBe('csr_requests_ca');
+  });
+
+  test('rejects a name of a kind the broker does not issue (e-mail)', async () => {
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=a.example',
+      keys,
+      signingAlgorithm: algorithm,
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'email', value: 'admin@example.com' }])],
+    });
+    const error = await rejection(csr.toString('pem'));
+    expect(error.code).toBe('csr_unsupported_name');
+    expect(error.message).toContain('"email"');
+  });
+
+  test('rejects a subject with two CNs', async () => {
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=a.example, CN=admin', keys, signingAlgorithm: algorithm });
+    expect((await rejection(csr.toString('pem'))).code).toBe('csr_multiple_common_names');
   });
 });
