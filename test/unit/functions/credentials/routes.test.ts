@@ -1,4 +1,5 @@
 import { credentialsRoutes } from '../../../../functions/credentials/routes';
+import { logger } from '../../../../shared/adapters/logger';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../../../shared/http/authenticator';
 import { httpEvent, lambdaContext, parse } from '../../../support/http-events';
@@ -289,5 +290,36 @@ describe('GET /v1/credentials/container', () => {
     expect(result.statusCode).toBe(status);
     expect(parse(result).error.code).toBe(code);
     expect(leases.size + sts.callCount).toBe(0);
+  });
+});
+
+describe('nothing secret is logged', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Everything handed to the logger, errors with their messages, stacks and causes. */
+  function captureLogs(): () => string {
+    const calls: unknown[][] = [];
+    for (const level of ['debug', 'info', 'warn', 'error', 'critical'] as const) {
+      jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => void calls.push(args));
+    }
+    const expand = (_key: string, value: unknown): unknown =>
+      value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause, ...value } : value;
+    return () => JSON.stringify(calls, expand);
+  }
+
+  test('neither the bearer token nor the vended secret appear in any log line, on success or on failure', async () => {
+    const logs = captureLogs();
+    const { routes, leases, sts } = setup();
+    await routes.vend(httpEvent(post({ body: { role: ROLE } })), lambdaContext);
+    leases.failNext('update', new Error('conditional write failed'));
+    const failed = await routes.vend(httpEvent(post({ body: { role: ROLE } })), lambdaContext);
+    expect(failed.statusCode).toBe(500);
+    await routes.vend(httpEvent(post({ body: { role: ROLE, policy: '{not json' } })), lambdaContext);
+
+    expect(sts.issued).toHaveLength(2);
+    const text = logs();
+    expect(text).toContain('request failed');
+    for (const secret of [TEAM_A_TOKEN, ...sts.issued.flatMap((s) => [s.secretAccessKey, s.sessionToken])]) expect(text).not.toContain(secret);
+    expect(text).not.toContain('{not json');
   });
 });
