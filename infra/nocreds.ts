@@ -48,7 +48,7 @@ export interface NocredsProps {
 
   /**
    * Lets the broker block a revoked credentials lease's session with a deny policy on its role
-   * (iam:PutRolePolicy/GetRolePolicy/DeleteRolePolicy on opted-in roles only). Off: revoking a
+   * (iam:GetRole, ListRolePolicies, GetRolePolicy, PutRolePolicy, DeleteRolePolicy on opted-in roles only). Off: revoking a
    * credentials lease marks it revoked, and its session stays valid until it expires.
    * @default false
    */
@@ -264,9 +264,11 @@ export class Nocreds extends Construct implements IBroker {
       functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, VENDING_ACTIONS));
     }
     if (!revocation) return;
-    // The leases function writes a deny for a revoked session; the renewal job prunes entries past expiry.
+    // The leases function writes a deny for a revoked session (it needs the role id for aws:userid, and
+    // the size of the role's other inline policies to stay under IAM's limit); the renewal job prunes entries past expiry.
+    const revocationActions = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'];
     for (const name of ['leases', 'renewal'] as const) {
-      functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy']));
+      functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, revocationActions));
     }
   }
 
