@@ -303,7 +303,7 @@ describe('nothing secret is logged', () => {
       jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => void calls.push(args));
     }
     const expand = (_key: string, value: unknown): unknown =>
-      value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause, ...value } : value;
+      value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value;
     return () => JSON.stringify(calls, expand);
   }
 
