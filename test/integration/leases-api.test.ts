@@ -162,7 +162,7 @@ test('revoking a credentials lease puts a deny for exactly its session on the ro
   // A second lease adds its own entry next to the first.
   const second = await vend('team-a');
   await call('team-a', 'POST', `/v1/leases/${second}/revoke`);
-  expect((await denyPolicy('team-a-app'))?.Statement.map((s) => s.Condition.StringEquals['aws:userid'])).toEqual([`${Role?.RoleId}:${id}`, `${Role?.RoleId}:${second}`]);
+  expect((await denyPolicy('team-a-app'))?.Statement.map((s) => s.Condition.StringEquals?.['aws:userid'])).toEqual([`${Role?.RoleId}:${id}`, `${Role?.RoleId}:${second}`]);
 });
 
 test("when one more entry would pass IAM's 10,240-character limit, a role-wide aws:TokenIssueTime cut-off replaces the entries, and the response says so", async () => {
