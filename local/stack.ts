@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { createTableInput } from '../shared/adapters/dynamo-lease-store';
 import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
+import { createActiveCa, type ActiveCa } from './moto-ca';
 import { startMoto, type MotoServer } from './moto-server';
 import { startLocalBroker, type LocalBroker } from './server';
 
@@ -19,6 +21,8 @@ export interface LocalStack {
   readonly broker: LocalBroker;
   readonly tableName: string;
   readonly accountId: string;
+  /** The active private CA the `mesh` certificate profile issues from. */
+  readonly ca: ActiveCa;
   /** Mints a Kubernetes-style service-account token from the development issuer. */
   serviceAccountToken(namespace: string, serviceAccount?: string): Promise<string>;
   stop(): Promise<void>;
@@ -39,9 +43,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const moto = await startMoto();
   const issuer = await startDevIssuer({ port: options.issuerPort, mintEndpoint: true });
   try {
+    const clientConfig = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const ca = await createActiveCa(new ACMPCAClient(clientConfig));
     const grantsFile = options.grantsFile ?? join(__dirname, 'grants.yaml');
+    const grantsText = readFileSync(grantsFile, 'utf8').replaceAll('@DEV_ISSUER_URL@', issuer.url).replaceAll('@CA_ARN@', ca.caArn);
     // Validated here with line numbers, and handed to the functions as JSON, as infra/ does.
-    const grants = JSON.stringify(parseGrantPolicy(readFileSync(grantsFile, 'utf8').replaceAll('@DEV_ISSUER_URL@', issuer.url), grantsFile));
+    const grants = JSON.stringify(parseGrantPolicy(grantsText, grantsFile));
     // Only moto is ever called: dummy credentials, so real ones on this machine are never used.
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: 'local',
@@ -54,7 +61,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    const clientConfig = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
     await new DynamoDBClient(clientConfig).send(new CreateTableCommand(createTableInput(TABLE)));
     const iam = new IAMClient(clientConfig);
     for (const name of options.demoRoles ?? ['team-a-app', 'team-b-app']) {
@@ -76,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       broker,
       tableName: TABLE,
       accountId: LOCAL_ACCOUNT,
+      ca,
       serviceAccountToken: (namespace, serviceAccount = 'app') =>
         issuer.mint({ sub: `system:serviceaccount:${namespace}:${serviceAccount}`, 'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: `${namespace}-${serviceAccount}` } } }),
       async stop() {
