@@ -72,24 +72,45 @@ function conditionsCovered(grant: PolicyStatement['Condition'], requested: Polic
   return true;
 }
 
+/**
+ * IAM spells a literal `*`, `?` and `$` as `${*}`, `${?}`, `${$}` (grants render claims that way).
+ * Each is one literal character: mapped to a private-use character, no wildcard inside it can
+ * absorb a caller's wildcard or policy variable.
+ */
+const LITERAL_ESCAPES: Readonly<Record<string, string>> = { '${*}': '\uE000', '${?}': '\uE001', '${$}': '\uE002' };
+
+function withLiteralEscapes(pattern: string): string {
+  return pattern.replace(/\$\{[*?$]\}/g, (escape) => LITERAL_ESCAPES[escape] ?? escape);
+}
+
+/** `grant` matches everything `requested` can match. A policy variable in `requested` is text only a grant wildcard can absorb. */
+function patternCovers(grant: string, requested: string, caseInsensitive = false): boolean {
+  return globContains(withLiteralEscapes(grant), withLiteralEscapes(requested), caseInsensitive);
+}
+
+/** Could `value` stand for more than one string once IAM evaluates it (a wildcard or a policy variable)? */
+function isOpen(value: string): boolean {
+  return /[*?]|\$\{/.test(value);
+}
+
 function actionsCovered(grant: PolicyStatement, requested: string[]): boolean {
   if (grant.Action !== undefined) {
     const allowed = list(grant.Action);
-    return requested.every((a) => allowed.some((g) => globContains(g, a, true)));
+    return requested.every((a) => allowed.some((g) => patternCovers(g, a, true)));
   }
   // Grant allows everything but NotAction: a requested action is covered only if it names no
-  // wildcard that could reach an excluded action.
+  // wildcard or variable that could reach an excluded action.
   const excluded = list(grant.NotAction);
-  return requested.every((a) => !a.includes('*') && !a.includes('?') && !excluded.some((n) => globContains(n, a, true)));
+  return requested.every((a) => !isOpen(a) && !excluded.some((n) => patternCovers(n, a, true)));
 }
 
 function resourcesCovered(grant: PolicyStatement, requested: string[]): boolean {
   if (grant.Resource !== undefined) {
     const allowed = list(grant.Resource);
-    return requested.every((r) => allowed.some((g) => globContains(g, r)));
+    return requested.every((r) => allowed.some((g) => patternCovers(g, r)));
   }
   const excluded = list(grant.NotResource);
-  return requested.every((r) => !r.includes('*') && !r.includes('?') && !excluded.some((n) => globContains(n, r)));
+  return requested.every((r) => !isOpen(r) && !excluded.some((n) => patternCovers(n, r)));
 }
 
 function covers(grant: PolicyStatement, requested: PolicyStatement): boolean {

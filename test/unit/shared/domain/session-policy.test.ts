@@ -163,3 +163,33 @@ describe('narrowSessionPolicy', () => {
     });
   });
 });
+
+describe('IAM escapes and policy variables', () => {
+  // A grant rendered for a caller whose claim held `*`: IAM reads `${*}` as a literal star.
+  const LITERAL_STAR: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/team${*}/*' }] };
+
+  test('a caller may repeat the literal-star escape the grant holds', () => {
+    expect(narrowSessionPolicy(LITERAL_STAR, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/team${*}/reports/*' }] })).toBeDefined();
+  });
+
+  test.each([
+    ['a wildcard where the grant has a literal star', 'arn:aws:s3:::data/team*/*'],
+    ['another escape where the grant has a literal star', 'arn:aws:s3:::data/team${?}/*'],
+    ['a policy variable where the grant has a literal star', 'arn:aws:s3:::data/team${aws:userid}/*'],
+  ])('%s widens the grant', (_what, resource) => {
+    expect(code(() => narrowSessionPolicy(LITERAL_STAR, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }] }))).toBe('session_policy_widens_grant');
+  });
+
+  test('a policy variable inside a grant wildcard narrows (IAM substitutes a value the wildcard matches)', () => {
+    const grant: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/*' }] };
+    expect(narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/${aws:userid}/*' }] })).toBeDefined();
+  });
+
+  test('under a grant of "everything but" (NotResource), a policy variable could resolve to an excluded resource and is refused', () => {
+    const grant: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::secrets/*' }] };
+    expect(narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::public/x' }] })).toBeDefined();
+    expect(code(() => narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::${aws:PrincipalTag/bucket}/x' }] }))).toBe(
+      'session_policy_widens_grant',
+    );
+  });
+});
