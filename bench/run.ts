@@ -57,20 +57,34 @@ async function coldStart() {
   writeFileSync(bareEntry, 'exports.handler = async () => ({ statusCode: 200, body: "{}" });\n');
   const bare = join(OUT, 'bare.js');
   await bundle(bareEntry, bare);
+  // The floor for any function that calls STS and DynamoDB: those two clients and nothing else.
+  const floorEntry = join(OUT, 'sdk-floor-entry.js');
+  writeFileSync(
+    floorEntry,
+    `const { STSClient } = require('@aws-sdk/client-sts'); const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const sts = new STSClient({}); const ddb = new DynamoDBClient({});
+exports.handler = async () => ({ statusCode: 200, body: String(!!sts && !!ddb) });\n`,
+  );
+  const floor = join(OUT, 'sdk-floor.js');
+  const floorBytes = await bundle(floorEntry, floor);
   const runs = QUICK ? 5 : 11;
   const functions = readdirSync(join(ROOT, 'functions')).filter((fn) => existsSync(join(ROOT, 'functions', fn, 'handler.ts')));
   const sizes: Record<string, number> = {};
   for (const fn of functions) sizes[fn] = await bundle(join(ROOT, 'functions', fn, 'handler.ts'), join(OUT, `${fn}.js`));
   // Interleave runs so drift in machine load hits every bundle alike.
-  const times: Record<string, number[]> = { bare: [] };
+  const times: Record<string, number[]> = { bare: [], floor: [] };
   timeLoad(bare, env);
   for (let i = 0; i < runs; i++) {
     times.bare?.push(timeLoad(bare, env));
+    times.floor?.push(timeLoad(floor, env));
     for (const fn of functions) (times[fn] ??= []).push(timeLoad(join(OUT, `${fn}.js`), env));
   }
   const bareMs = median(times.bare ?? []);
   say(`\nCold start (fresh node process loading the minified bundle; median of ${runs}; budget 2.5x, aim 1.8x)`);
   say(`  bare handler: 1.00x (baseline)`);
+  const floorRatio = median(times.floor ?? []) / bareMs;
+  say(`  ${'STS+DynamoDB clients only (the SDK floor)'.padEnd(12)} ${floorRatio.toFixed(2)}x   ${(floorBytes / 1024).toFixed(0).padStart(5)} KiB`);
+  results.coldStartSdkFloor = { bytes: floorBytes, ratio: Number(floorRatio.toFixed(2)) };
   const figures: Record<string, { bytes: number; ratio: number }> = {};
   for (const fn of functions) {
     const ratio = median(times[fn] ?? []) / bareMs;
@@ -91,7 +105,8 @@ interface Child {
 }
 
 function startChild(kind: 'echo' | 'broker'): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'children.ts'), kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+  const file = kind === 'echo' ? 'echo-server.ts' : 'broker-server.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, file)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ process: child, ...(m as { url: string; token?: string }) }));
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));

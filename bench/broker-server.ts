@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { credentialsRoutes } from '../functions/credentials/routes';
 import { JoseTokenVerifier } from '../shared/adapters/jose-token-verifier';
 import { ulidGenerator } from '../shared/adapters/system';
@@ -10,30 +8,11 @@ import { startLocalBroker } from '../local/server';
 import { InMemoryLeaseStore, RecordingRoleAssumer } from '../test/fakes';
 
 /**
- * Servers measured by the benchmarks, each run in its own process so its memory and CPU are its
- * own: `echo` (a bare node:http JSON echo, the baseline) and `broker` (the local broker with the
- * real credentials handler chain, JWT verification included, over in-memory ports).
- * The child reports `{url, token?}` over IPC, and answers a `rss` message with its peak RSS.
+ * The broker as the throughput benchmark measures it, in its own process: the local HTTP server
+ * with the real credentials handler chain (middy, validation, JWT verification, grant
+ * evaluation, session compilation), over in-memory ports instead of STS and DynamoDB.
+ * Reports `{url, token}` over IPC and answers a `rss` message with its peak RSS.
  */
-async function echo(): Promise<{ url: string }> {
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(raw || 'null');
-      } catch {
-        body = null;
-      }
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ echo: body }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 async function broker(): Promise<{ url: string; token: string }> {
   const issuer = await startDevIssuer();
   const grants = parseGrantPolicy(
@@ -76,8 +55,7 @@ async function broker(): Promise<{ url: string; token: string }> {
 
 async function main() {
   process.env.NOCREDS_LOG_LEVEL = 'SILENT';
-  const kind = process.argv[2];
-  const ready = kind === 'echo' ? await echo() : await broker();
+  const ready = await broker();
   process.on('message', (message) => {
     if (message === 'rss') process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
   });
