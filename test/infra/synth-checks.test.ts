@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
 import { GRANT_POLICY_FILE_NAME, stageGrantPolicy } from '../../infra/grant-policy-asset';
 import { Nocreds } from '../../infra/nocreds';
+import { stackPropsFromContext } from '../../infra/stack';
 import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { CA_ARN, EXAMPLE_GRANTS, SECOND_CA_ARN } from './broker-stacks';
 
@@ -58,5 +59,39 @@ describe('opt-in markers', () => {
   it('refuses a malformed account id and an empty tag key', () => {
     expect(() => BrokeredRoleOptIn.byPath('/nocreds/', { accounts: ['1234'] })).toThrow(/account id is 12 digits/);
     expect(() => BrokeredRoleOptIn.byTag('', 'true')).toThrow(/opt-in tag key/);
+  });
+});
+
+describe('the ready stack reads its settings from context', () => {
+  it('defaults to the example policy, path opt-in /nocreds/ in the stack account, and a ci-deployer role', () => {
+    const props = stackPropsFromContext({});
+    expect(props.broker.grantPolicyFile).toBe(EXAMPLE_GRANTS);
+    expect(props.broker.brokeredRoles.marker).toEqual({ kind: 'path', path: '/nocreds/' });
+    expect(props.broker.brokeredRoles.accounts).toEqual([]);
+    expect(props.broker.credentialRevocation).toBe(false);
+    expect(props.broker.certificateAuthorityArns).toBeUndefined();
+    expect(props.brokeredRoleNames).toEqual(['ci-deployer']);
+  });
+
+  it('takes a tag opt-in, accounts, CAs, revocation and roles as -c values', () => {
+    const props = stackPropsFromContext({
+      optInTag: 'nocreds:brokered=yes=really',
+      accounts: '111122223333, 444455556666',
+      certificateAuthorityArns: `${CA_ARN},${SECOND_CA_ARN}`,
+      credentialRevocation: 'true',
+      brokeredRoles: '',
+      logLevel: 'DEBUG',
+    });
+    expect(props.broker.brokeredRoles.marker).toEqual({ kind: 'tag', key: 'nocreds:brokered', value: 'yes=really' });
+    expect(props.broker.brokeredRoles.accounts).toEqual(['111122223333', '444455556666']);
+    expect(props.broker.certificateAuthorityArns).toEqual([CA_ARN, SECOND_CA_ARN]);
+    expect(props.broker.credentialRevocation).toBe(true);
+    expect(props.broker.logLevel).toBe('DEBUG');
+    expect(props.brokeredRoleNames).toEqual([]);
+  });
+
+  it('refuses a tag without a value and an unknown log level', () => {
+    expect(() => stackPropsFromContext({ optInTag: 'nocreds:brokered' })).toThrow(/optInTag must be key=value/);
+    expect(() => stackPropsFromContext({ logLevel: 'LOUD' })).toThrow(/logLevel is DEBUG, INFO, WARN or ERROR/);
   });
 });
