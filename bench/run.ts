@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -16,7 +17,7 @@ import { startLocalStack } from '../local/stack';
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'bench', '.out');
 const QUICK = process.argv.includes('--quick');
-const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: require('node:os').cpus().length };
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
 const lines: string[] = [];
 const say = (line: string) => {
   lines.push(line);
