@@ -12,7 +12,7 @@ import type { BrokerFunction, BrokerFunctionName } from './broker-function';
 /**
  * The metric contract between the functions and the alarms. STS and PCA failures are counted
  * from the functions' structured logs (the HTTP edge logs every rejection's `code`, and every
- * server fault's `error.code`, e.g. `sts_throttled`, `sts_access_denied`, `pca_unavailable`);
+ * server fault's `error.code`, e.g. `sts_throttled`, `role_trust_denied`, `pca_unavailable`);
  * stuck leases are published by the jobs as embedded-metric-format metrics.
  */
 export const METRICS = {
@@ -50,8 +50,9 @@ export class NocredsMonitoring extends Construct {
       this.alarm(`${name}Throttles`, fn.function.metricThrottles({ period: five, statistic: 'Sum' }), `The ${name} function was throttled by Lambda.`);
     }
 
-    const stsFailures = this.logMetric(props.functions, STS_CALLERS, METRICS.stsFailures, 'sts_*');
-    const pcaFailures = this.logMetric(props.functions, PCA_CALLERS, METRICS.pcaFailures, '*pca_*');
+    // Codes from mapSdkError('STS' | 'PCA', ...) and the adapters' own (shared/adapters/sts-role-assumer.ts, pca-certificate-authority.ts).
+    const stsFailures = this.logMetric(props.functions, STS_CALLERS, METRICS.stsFailures, ['sts_*', 'role_trust_denied']);
+    const pcaFailures = this.logMetric(props.functions, PCA_CALLERS, METRICS.pcaFailures, ['pca_*', 'ca_not_found', 'ca_not_active']);
     this.alarm('StsFailures', stsFailures, 'STS refused or failed AssumeRole calls (throttling, a trust policy, an outage).');
     this.alarm('PcaFailures', pcaFailures, 'AWS Private CA refused or failed calls (throttling, permissions, an outage).');
 
@@ -100,8 +101,9 @@ export class NocredsMonitoring extends Construct {
     this.alarms.push(alarm);
   }
 
-  private logMetric(functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>, names: readonly BrokerFunctionName[], metricName: string, codePattern: string): cloudwatch.Metric {
-    const pattern = logs.FilterPattern.any(logs.FilterPattern.stringValue('$.code', '=', codePattern), logs.FilterPattern.stringValue('$.error.code', '=', codePattern));
+  private logMetric(functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>, names: readonly BrokerFunctionName[], metricName: string, codes: string[]): cloudwatch.Metric {
+    // Rejections log `code`; server faults log the error, whose `code` Powertools puts under `error`.
+    const pattern = logs.FilterPattern.any(...codes.flatMap((code) => [logs.FilterPattern.stringValue('$.code', '=', code), logs.FilterPattern.stringValue('$.error.code', '=', code)]));
     for (const name of names) {
       new logs.MetricFilter(this, `${metricName}${name}`, { logGroup: functions[name].logGroup, filterPattern: pattern, metricNamespace: METRICS.namespace, metricName, metricValue: '1' });
     }
