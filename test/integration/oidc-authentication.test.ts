@@ -200,6 +200,17 @@ describe('refused tokens: 401 with a specific code, no lease, no STS call', () =
     await expectRefused(await issuerB.mint(k8sClaims(), { issuer: issuerA.url, kid: issuerA.kid }), 'invalid_signature');
   });
 
+  test('a token that brings its own key (embedded jwk, or jku/x5u pointing at another JWKS)', async () => {
+    const signedByB = rs256With(issuerB);
+    const payload = validPayload(issuerA);
+    const fetchedFromB = { ...issuerB.requestCounts };
+    await expectRefused(handmade({ alg: 'RS256', kid: issuerA.kid, jwk: issuerB.publicJwk }, payload, signedByB), 'invalid_signature');
+    await expectRefused(handmade({ alg: 'RS256', kid: issuerB.kid, jku: `${issuerB.url}/jwks.json` }, payload, signedByB), 'unknown_signing_key');
+    await expectRefused(handmade({ alg: 'RS256', kid: issuerB.kid, x5u: `${issuerB.url}/cert.pem` }, payload, signedByB), 'unknown_signing_key');
+    // The broker never followed the token's pointers to B.
+    expect(issuerB.requestCounts).toEqual(fetchedFromB);
+  });
+
   test('a valid token with a tampered payload', async () => {
     const [header, , signature] = (await issuerA.mint(k8sClaims('team-a'))).split('.');
     const forged = `${header}.${b64url({ ...validPayload(issuerA), ...k8sClaims('team-b') })}.${signature}`;
