@@ -36,7 +36,9 @@ afterAll(async () => {
 });
 
 async function tableRows(id: string): Promise<string[][]> {
-  return page.$$eval(`#${id} tbody tr`, (rows) => rows.map((row) => Array.from(row.querySelectorAll('td')).map((cell) => (cell.textContent ?? '').trim())));
+  // Runs in the page: typed structurally, since the project's TypeScript has no DOM library.
+  type Row = { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
+  return page.$$eval(`#${id} tbody tr`, (rows) => (rows as unknown as Row[]).map((row) => Array.from(row.querySelectorAll('td')).map((cell) => (cell.textContent ?? '').trim())));
 }
 
 test('renders a titled page with the summary cards', async () => {
@@ -86,7 +88,7 @@ test('the issuance chart draws one stacked bar per day, the busiest day tallest'
   expect(box?.width).toBeGreaterThan(300);
   expect(box?.height).toBeGreaterThan(100);
   const bars = await page.$$eval('#issuance-chart rect.bar', (rects) =>
-    rects.map((r) => ({ title: r.querySelector('title')?.textContent ?? '', height: (r as SVGRectElement).getBBox().height })),
+    rects.map((r) => ({ title: r.querySelector('title')?.textContent ?? '', height: (r as unknown as { getBBox(): { height: number } }).getBBox().height })),
   );
   expect(bars).toHaveLength(28);
   const today = bars.filter((b) => b.title.startsWith('2030-01-15'));

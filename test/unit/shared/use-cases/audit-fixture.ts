@@ -15,8 +15,8 @@ function id(): string {
 }
 
 /** A lease as the broker would have stored it, issued `ageMs` before NOW and living `lifeMs`. */
-export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; identity?: Identity | null } & Partial<Lease>): Lease {
-  const { ageMs, lifeMs, identity, kind = 'credentials', ...rest } = init;
+export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; holder?: Identity | null } & Partial<Omit<Lease, 'identity' | 'kind'>>): Lease {
+  const { ageMs, lifeMs, holder: identity, kind = 'credentials', ...rest } = init;
   const issued = new Date(NOW.getTime() - ageMs);
   const base = pendingLease({
     leaseId: id(),
@@ -39,7 +39,7 @@ export function auditLeases() {
   const fine = lease({ ageMs: 10 * 60_000, lifeMs: HOUR });
   const fineCertificate = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY });
   const roleNoLongerGranted = lease({ ageMs: 5 * 60_000, lifeMs: HOUR, roleArn: 'arn:aws:iam::123456789012:role/team-a-admin' });
-  const noIdentity = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY, identity: null });
+  const noIdentity = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY, holder: null });
   const stuckPending = lease({ ageMs: HOUR, lifeMs: HOUR, status: 'pending' });
   const recentPending = lease({ ageMs: 60_000, lifeMs: HOUR, status: 'pending' });
   const failed = lease({ ageMs: 2 * DAY, lifeMs: HOUR, status: 'failed', failureReason: 'DependencyDeniedError: STS refused <script>' });
