@@ -24,8 +24,12 @@ export function matchesGlob(pattern: string, value: string, caseInsensitive = fa
  * True when every string the pattern `inner` can match is also matched by `outer`. Conservative:
  * a wildcard in `inner` can only be absorbed by a `*` in `outer` (a `?` in `inner` by `?` or `*`),
  * so a false answer may be pessimistic but a true answer is always right.
+ *
+ * `isOpaque` marks characters of `inner` that stand for a run of unknown length (e.g. a policy
+ * variable encoded as one character): like `*`, only a `*` in `outer` (or the same character)
+ * covers them, never a `?`.
  */
-export function globContains(outer: string, inner: string, caseInsensitive = false): boolean {
+export function globContains(outer: string, inner: string, caseInsensitive = false, isOpaque: (ch: string) => boolean = () => false): boolean {
   const o = caseInsensitive ? outer.toLowerCase() : outer;
   const i = caseInsensitive ? inner.toLowerCase() : inner;
   // dp[a][b]: outer[a..] covers inner[b..]
@@ -42,7 +46,7 @@ export function globContains(outer: string, inner: string, caseInsensitive = fal
         dp[at(a, b)] = dp[at(a + 1, b)] === true || (b < i.length && dp[at(a, b + 1)] === true);
       } else if (b < i.length) {
         const ic = i[b];
-        const single = oc === '?' ? ic !== '*' : ic === oc && ic !== '*' && ic !== '?';
+        const single = oc === '?' ? ic !== '*' && !isOpaque(ic as string) : ic === oc && ic !== '*' && ic !== '?';
         dp[at(a, b)] = single && dp[at(a + 1, b + 1)] === true;
       }
     }

@@ -73,19 +73,33 @@ function conditionsCovered(grant: PolicyStatement['Condition'], requested: Polic
 }
 
 /**
- * IAM spells a literal `*`, `?` and `$` as `${*}`, `${?}`, `${$}` (grants render claims that way).
- * Each is one literal character: mapped to a private-use character, no wildcard inside it can
- * absorb a caller's wildcard or policy variable.
+ * IAM spells a literal `*`, `?` and `$` as `${*}`, `${?}`, `${$}` (grants render claims that way):
+ * each is one literal character. Any other `${...}` is a policy variable, replaced at evaluation
+ * by a value of any length. Before comparing patterns, each escape and each distinct variable
+ * becomes one private-use character, so no wildcard inside an escape absorbs anything, and a
+ * variable in the caller's pattern is covered only by a `*` or by the same variable in the grant.
  */
 const LITERAL_ESCAPES: Readonly<Record<string, string>> = { '${*}': '\uE000', '${?}': '\uE001', '${$}': '\uE002' };
+const FIRST_VARIABLE = 0xe100;
+const isVariable = (ch: string) => ch.charCodeAt(0) >= FIRST_VARIABLE && ch.charCodeAt(0) <= 0xf8ff;
 
-function withLiteralEscapes(pattern: string): string {
-  return pattern.replace(/\$\{[*?$]\}/g, (escape) => LITERAL_ESCAPES[escape] ?? escape);
+function encode(pattern: string, variables: Map<string, string>): string {
+  return pattern.replace(/\$\{[^}]*\}/g, (token) => {
+    const escape = LITERAL_ESCAPES[token];
+    if (escape !== undefined) return escape;
+    let code = variables.get(token);
+    if (code === undefined) {
+      code = String.fromCharCode(FIRST_VARIABLE + variables.size);
+      variables.set(token, code);
+    }
+    return code;
+  });
 }
 
-/** `grant` matches everything `requested` can match. A policy variable in `requested` is text only a grant wildcard can absorb. */
+/** `grant` matches everything `requested` can match, whatever its policy variables turn out to be. */
 function patternCovers(grant: string, requested: string, caseInsensitive = false): boolean {
-  return globContains(withLiteralEscapes(grant), withLiteralEscapes(requested), caseInsensitive);
+  const variables = new Map<string, string>();
+  return globContains(encode(grant, variables), encode(requested, variables), caseInsensitive, isVariable);
 }
 
 /** Could `value` stand for more than one string once IAM evaluates it (a wildcard or a policy variable)? */

@@ -76,3 +76,12 @@ describe('globContains', () => {
     expect(globContains('S3:*', 's3:GetObject', true)).toBe(true);
   });
 });
+
+test('globContains: an opaque character of inner is covered only by * or itself, never by ?', () => {
+  const opaque = (ch: string) => ch === '\uE100';
+  expect(globContains('a/?/b', 'a/\uE100/b', false, opaque)).toBe(false);
+  expect(globContains('a/*/b', 'a/\uE100/b', false, opaque)).toBe(true);
+  expect(globContains('a/\uE100/b', 'a/\uE100/b', false, opaque)).toBe(true);
+  // Without the marker it would be one ordinary character:
+  expect(globContains('a/?/b', 'a/\uE100/b')).toBe(true);
+});

@@ -185,6 +185,26 @@ describe('IAM escapes and policy variables', () => {
     expect(narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/${aws:userid}/*' }] })).toBeDefined();
   });
 
+  test.each([
+    ['one ?', '?'],
+    // As many ? as the variable's own text has characters: a character-by-character check would pass it.
+    ['a run of ? as long as the variable\'s text', '?'.repeat('${aws:userid}'.length)],
+  ])('a policy variable is never covered by %s (its value can be of any length)', (_what, marks) => {
+    const grant: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::data/${marks}/*` }] };
+    expect(code(() => narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/${aws:userid}/*' }] }))).toBe(
+      'session_policy_widens_grant',
+    );
+  });
+
+  test('a caller may repeat a policy variable the grant uses, but not swap it for another', () => {
+    const grant: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:userid}/*' }] };
+    expect(narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::home/${aws:userid}/docs/*' }] })).toBeDefined();
+    expect(code(() => narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::home/${aws:PrincipalTag/team}/*' }] }))).toBe(
+      'session_policy_widens_grant',
+    );
+    expect(code(() => narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::home/other-user/*' }] }))).toBe('session_policy_widens_grant');
+  });
+
   test('under a grant of "everything but" (NotResource), a policy variable could resolve to an excluded resource and is refused', () => {
     const grant: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::secrets/*' }] };
     expect(narrowSessionPolicy(grant, { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::public/x' }] })).toBeDefined();
