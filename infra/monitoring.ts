@@ -7,20 +7,22 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '../shared/use-cases/run-audit';
 import type { BrokerFunction, BrokerFunctionName } from './broker-function';
 
 /**
- * The metric contract between the functions and the alarms. STS and PCA failures are counted
- * from the functions' structured logs (the HTTP edge logs every rejection's `code`, and every
- * server fault's `error.code`, e.g. `sts_throttled`, `role_trust_denied`, `pca_unavailable`);
- * stuck leases are published by the jobs as embedded-metric-format metrics.
+ * The metrics the alarms watch beyond AWS's own. STS and PCA failures are counted from the
+ * functions' structured logs (the HTTP edge logs every rejection's `code`, and every server
+ * fault's `error.code`, e.g. `sts_throttled`, `role_trust_denied`, `pca_unavailable`); stuck leases
+ * come from the audit job's embedded-metric-format findings (shared/use-cases/run-audit.ts).
  */
 export const METRICS = {
-  namespace: 'Nocreds',
+  namespace: METRIC_NAMESPACE,
   stsFailures: 'StsFailures',
   pcaFailures: 'PcaFailures',
-  /** Leases left `pending` past their deadline (published by the renewal and audit jobs). */
+  /** Leases left `pending` past their deadline, published by the audit job with dimension Job=audit. */
   leasesStuckPending: 'LeasesStuckPending',
+  auditDimensions: { Job: 'audit' },
 } as const;
 
 /** Functions whose logs may carry STS or PCA failures. */
@@ -56,7 +58,14 @@ export class NocredsMonitoring extends Construct {
     this.alarm('StsFailures', stsFailures, 'STS refused or failed AssumeRole calls (throttling, a trust policy, an outage).');
     this.alarm('PcaFailures', pcaFailures, 'AWS Private CA refused or failed calls (throttling, permissions, an outage).');
 
-    const stuckPending = new cloudwatch.Metric({ namespace: METRICS.namespace, metricName: METRICS.leasesStuckPending, period: Duration.hours(1), statistic: 'Maximum' });
+    // Published once per audit run: an hour's period alarms once per run that finds any.
+    const stuckPending = new cloudwatch.Metric({
+      namespace: METRICS.namespace,
+      metricName: METRICS.leasesStuckPending,
+      dimensionsMap: { ...METRICS.auditDimensions },
+      period: Duration.hours(1),
+      statistic: 'Maximum',
+    });
     this.alarm('LeasesStuckPending', stuckPending, 'Leases are stuck pending: a credential or certificate may have been issued without its lease becoming active.');
 
     const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' });
