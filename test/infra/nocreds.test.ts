@@ -260,6 +260,25 @@ describe('audit bucket', () => {
   });
 });
 
+describe('events and secrets', () => {
+  it('creates the broker\'s own event bus, which only the renewal and audit jobs may put to', () => {
+    minimal.template.resourceCountIs('AWS::Events::EventBus', 1);
+    const bus = logicalId(minimal.stack, minimal.broker.eventBus);
+    const putters = BROKER_FUNCTION_NAMES.filter((name) => actionsOf(roleStatements(minimal, name)).includes('events:PutEvents'));
+    expect(putters).toEqual(['renewal', 'audit']);
+    for (const name of putters) {
+      expect(roleStatements(minimal, name).find((s) => actionsOf([s]).includes('events:PutEvents'))!.Resource).toEqual({ 'Fn::GetAtt': [bus, 'Arn'] });
+    }
+  });
+
+  it('generates the cursor key in Secrets Manager (64 letters and digits: 48 bytes once decoded) and keeps it', () => {
+    minimal.template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
 describe('alarms and dashboard', () => {
   it('alarms on function errors and throttles, STS and PCA failures, stuck leases, dead letters and API 5xx', () => {
     const alarms = Object.values(minimal.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
