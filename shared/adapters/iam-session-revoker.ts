@@ -97,12 +97,12 @@ export class IamSessionRevoker implements SessionRevoker {
       entries = [...current, { kind: 'session', userId, sessionName: request.roleSessionName, until: Math.max(epoch(request.expiresAt), now + 1) }];
       block = { method: 'session-deny', policyName: this.options.policyName };
       const room = this.maxPolicyChars - (await this.otherPoliciesSize(roleName));
-      if (render(entries).length > room) {
+      if (renderRevocationPolicy(entries).length > room) {
         // Every session revoked so far was issued before now, so one cut-off covers them all.
         const cutoff: CutoffEntry = { kind: 'cutoff', issuedBefore: now, until: Math.max(now + this.maxSessionSeconds, ...entries.map((e) => e.until)) };
         entries = [cutoff];
         block = { method: 'token-issue-time-cutoff', policyName: this.options.policyName, issuedBefore: request.now.toISOString() };
-        if (render(entries).length > room) {
+        if (renderRevocationPolicy(entries).length > room) {
           throw new ConfigurationError('revocation_policy_no_room', `Role ${roleName}'s other inline policies leave no room for the broker's deny policy under IAM's ${this.maxPolicyChars}-character limit.`);
         }
       }
@@ -170,7 +170,7 @@ export class IamSessionRevoker implements SessionRevoker {
       }
       return;
     }
-    await this.call(roleName, () => this.client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: this.options.policyName, PolicyDocument: render(entries) })));
+    await this.call(roleName, () => this.client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: this.options.policyName, PolicyDocument: renderRevocationPolicy(entries) })));
   }
 
   private async call<T>(roleName: string, send: () => Promise<T>): Promise<T> {
@@ -203,7 +203,7 @@ function epoch(date: Date): number {
 }
 
 /** The policy document for `entries`, minified as IAM counts it. */
-export function render(entries: readonly Entry[]): string {
+export function renderRevocationPolicy(entries: readonly Entry[]): string {
   const statements = entries.map((e) =>
     e.kind === 'session'
       ? { Sid: `Lease${e.sessionName.replace(/[^A-Za-z0-9]/g, '')}Until${e.until}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:userid': e.userId } } }

@@ -48,7 +48,7 @@ export interface Lease {
   readonly revokedAt?: string;
   readonly revokeReason?: string;
   /** How a revoked credentials lease's session was blocked (see SessionRevoker), or `none`. */
-  readonly revocationMethod?: 'session-deny' | 'token-issue-time-cutoff' | 'none' | 'certificate-authority';
+  readonly revocationMethod?: 'session-deny' | 'token-issue-time-cutoff' | 'none';
   /** Who the lease was granted to, as authenticated then: lets the jobs re-check the grant. */
   readonly identity?: Identity;
   /** renewal chain */
