@@ -80,8 +80,8 @@ export interface LeaseOperationsConfig {
   readonly cursorKey: Buffer;
   /** Block revoked credentials sessions with an inline deny policy on their role (needs iam:PutRolePolicy). */
   readonly revocationEnabled: boolean;
-  /** Name of the broker-managed inline policy on opted-in roles. */
-  readonly revocationPolicyName: string;
+  /** Names of the broker-managed inline deny policies on opted-in roles start with this. */
+  readonly revocationPolicyPrefix: string;
   /** EventBridge bus for nocreds events; unset: events are not published. */
   readonly eventBusName?: string;
   /** S3 bucket (and key prefix) for audit reports. */
@@ -111,7 +111,7 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
   return {
     cursorKey,
     revocationEnabled: revocation === 'true',
-    revocationPolicyName: env.NOCREDS_REVOCATION_POLICY_NAME || 'nocreds-revoked-sessions',
+    revocationPolicyPrefix: env.NOCREDS_REVOCATION_POLICY_PREFIX || 'nocreds-revoked',
     eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
     reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
     reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),

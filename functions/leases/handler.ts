@@ -31,7 +31,7 @@ const routes = leasesRoutes({
   cursors: new PageCursors(operations.cursorKey),
   authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
   // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
-  ...(operations.revocationEnabled ? { sessionRevoker: new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyName: operations.revocationPolicyName }) } : {}),
+  ...(operations.revocationEnabled ? { sessionRevoker: new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyPrefix: operations.revocationPolicyPrefix }) } : {}),
   credentials: { roleAssumer: new StsRoleAssumer(new STSClient(sdkClientConfig(config))), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
   certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
 });

@@ -23,7 +23,7 @@ import { httpEvent, lambdaContext } from '../support/http-events';
 import { awsClientConfig, resetMoto } from './moto';
 
 const ACCOUNT = '123456789012';
-const POLICY_NAME = 'nocreds-revoked-sessions';
+const PREFIX = 'nocreds-revoked';
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }] });
 
 let issuer: DevIssuer;
@@ -85,7 +85,7 @@ rules:
 
 beforeEach(() => {
   clock = new FixedClock(Date.now());
-  routes = routesWith(new IamSessionRevoker(iam, { policyName: POLICY_NAME }));
+  routes = routesWith(new IamSessionRevoker(iam));
 });
 
 afterAll(() => issuer.stop());
@@ -107,13 +107,26 @@ async function vend(ns: string, durationSeconds = 900) {
   return result.leaseId;
 }
 
-async function denyPolicy(roleName: string) {
-  const names = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-  if (!names.PolicyNames?.includes(POLICY_NAME)) return undefined;
-  const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME }));
-  const text = out.PolicyDocument as string;
-  return JSON.parse(text.trim().startsWith('{') ? text : decodeURIComponent(text)) as { Statement: Array<{ Sid: string; Condition: Record<string, Record<string, string>> }> };
+interface PolicyDocument {
+  Version: string;
+  Statement: Array<{ Sid: string; Effect: string; Action: string; Resource: string; Condition: Record<string, Record<string, string>> }>;
 }
+
+/** The broker's deny policies on a role, by name, as IAM stores them. */
+async function denyPolicies(roleName: string): Promise<Record<string, PolicyDocument>> {
+  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const out: Record<string, PolicyDocument> = {};
+  for (const name of names.filter((n) => n.startsWith(`${PREFIX}-`))) {
+    const text = (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))).PolicyDocument as string;
+    out[name] = JSON.parse(text.trim().startsWith('{') ? text : decodeURIComponent(text)) as PolicyDocument;
+  }
+  return out;
+}
+
+const deniedUserIds = (policies: Record<string, PolicyDocument>) =>
+  Object.values(policies)
+    .map((p) => p.Statement[0]?.Condition.StringEquals?.['aws:userid'])
+    .sort();
 
 test("lists the caller's own leases page by page over DynamoDB, with cursors that only work for that listing", async () => {
   const mine = [await vend('team-c'), await vend('team-c'), await vend('team-c')];
@@ -148,24 +161,26 @@ test('revoking a credentials lease puts a deny for exactly its session on the ro
   expect(res.body.effect).toContain('denied every action');
 
   const expiresAt = Math.ceil(Date.parse(res.body.lease.expiresAt) / 1000);
-  expect(await denyPolicy('team-a-app')).toEqual({
-    Version: '2012-10-17',
-    Statement: [{ Sid: `Lease${id}Until${expiresAt}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:userid': `${Role?.RoleId}:${id}` } } }],
+  expect(await denyPolicies('team-a-app')).toEqual({
+    [`${PREFIX}-${id}-until-${expiresAt}`]: {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'DenyRevokedSession', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:userid': `${Role?.RoleId}:${id}` } } }],
+    },
   });
   expect((await leases.get(id))?.status).toBe('revoked');
 
   const again = await call('team-a', 'POST', `/v1/leases/${id}/revoke`);
   expect(again.status).toBe(200);
   expect(again.body).toEqual(res.body);
-  expect((await denyPolicy('team-a-app'))?.Statement).toHaveLength(1);
+  expect(Object.keys(await denyPolicies('team-a-app'))).toHaveLength(1);
 
-  // A second lease adds its own entry next to the first.
+  // A second lease gets its own policy next to the first.
   const second = await vend('team-a');
   await call('team-a', 'POST', `/v1/leases/${second}/revoke`);
-  expect((await denyPolicy('team-a-app'))?.Statement.map((s) => s.Condition.StringEquals?.['aws:userid'])).toEqual([`${Role?.RoleId}:${id}`, `${Role?.RoleId}:${second}`]);
+  expect(deniedUserIds(await denyPolicies('team-a-app'))).toEqual([`${Role?.RoleId}:${id}`, `${Role?.RoleId}:${second}`].sort());
 });
 
-test("when one more entry would pass IAM's 10,240-character limit, a role-wide aws:TokenIssueTime cut-off replaces the entries, and the response says so", async () => {
+test("when one more session policy would pass IAM's 10,240-character limit, a role-wide aws:TokenIssueTime cut-off replaces them, and the response says so", async () => {
   // Another inline policy on the role takes most of the room.
   const filler = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Filler', Effect: 'Allow', Action: 's3:GetObject', Resource: Array.from({ length: 270 }, (_, i) => `arn:aws:s3:::bucket-${String(i).padStart(3, '0')}/data/*`) }] });
   expect(filler.length).toBeGreaterThan(9_000);
@@ -177,8 +192,8 @@ test("when one more entry would pass IAM's 10,240-character limit, a role-wide a
     const id = await vend('team-b');
     last = await call('team-b', 'POST', `/v1/leases/${id}/revoke`);
     methods.push(last.body.lease.revocationMethod);
-    const document = JSON.stringify(await denyPolicy('team-b-app'));
-    expect(document.length + filler.length).toBeLessThanOrEqual(10_240);
+    const ours = Object.values(await denyPolicies('team-b-app')).reduce((sum, p) => sum + JSON.stringify(p).length, 0);
+    expect(ours + filler.length).toBeLessThanOrEqual(10_240);
     if (last.body.lease.revocationMethod === 'token-issue-time-cutoff') break;
   }
   expect(methods.length).toBeGreaterThan(2);
@@ -186,38 +201,41 @@ test("when one more entry would pass IAM's 10,240-character limit, a role-wide a
   expect(methods.at(-1)).toBe('token-issue-time-cutoff');
   expect(last?.body.effect).toContain('every session of arn:aws:iam::123456789012:role/team-b-app issued before');
   const cutoff = Math.ceil(clock.now().getTime() / 1000);
-  expect(await denyPolicy('team-b-app')).toEqual({
-    Version: '2012-10-17',
-    Statement: [{ Sid: `IssuedBefore${cutoff}Until${cutoff + 3600}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': new Date(cutoff * 1000).toISOString() } } }],
+  // The cut-off replaces the per-session policies it covers.
+  expect(await denyPolicies('team-b-app')).toEqual({
+    [`${PREFIX}-before-${cutoff}-until-${cutoff + 3600}`]: {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'DenySessionsIssuedBeforeRevocation', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': new Date(cutoff * 1000).toISOString() } } }],
+    },
   });
   // The role's own policy is untouched.
   expect((await iam.send(new GetRolePolicyCommand({ RoleName: 'team-b-app', PolicyName: 'app-access' }))).PolicyDocument).toBeDefined();
 });
 
-test('the renewal job prunes a deny once its session has expired, and removes the policy when nothing is left', async () => {
-  const revoker = new IamSessionRevoker(iam, { policyName: POLICY_NAME });
+test('the renewal job removes a deny once its session has expired', async () => {
+  const revoker = new IamSessionRevoker(iam);
   const id = await vend('team-c', 900);
   await call('team-c', 'POST', `/v1/leases/${id}/revoke`);
-  expect((await denyPolicy('team-c-app'))?.Statement).toHaveLength(1);
+  expect(Object.keys(await denyPolicies('team-c-app'))).toHaveLength(1);
 
   const jobDeps = { grants, leases, clock, ids: ulidGenerator(), sessionRevoker: revoker };
   await renewLeases(jobDeps);
-  expect((await denyPolicy('team-c-app'))?.Statement).toHaveLength(1);
+  expect(Object.keys(await denyPolicies('team-c-app'))).toHaveLength(1);
 
   clock.advanceSeconds(901);
   const run = await renewLeases(jobDeps);
   expect(run.pruned.roles).toContain(`arn:aws:iam::${ACCOUNT}:role/team-c-app`);
-  expect(await denyPolicy('team-c-app')).toBeUndefined();
+  expect(await denyPolicies('team-c-app')).toEqual({});
 });
 
 test('without revocation configured, a revoke marks the lease and says the session stays valid; nothing is written to IAM', async () => {
   routes = routesWith(undefined);
   const id = await vend('team-c');
-  const before = await denyPolicy('team-c-app');
+  const before = await denyPolicies('team-c-app');
   const res = await call('team-c', 'POST', `/v1/leases/${id}/revoke`);
   expect(res.body.lease).toMatchObject({ status: 'revoked', revocationMethod: 'none' });
   expect(res.body.effect).toContain('stay valid until');
-  expect(await denyPolicy('team-c-app')).toEqual(before);
+  expect(await denyPolicies('team-c-app')).toEqual(before);
 });
 
 test('renewing credentials vends a new session linked to the old lease; renewing a revoked lease is a 409', async () => {
@@ -262,4 +280,17 @@ test('a certificate lease: GET returns the certificate, renew re-issues for the 
   expect(revoked.body.lease).toMatchObject({ status: 'revoked', revokeReason: 'SUPERSEDED' });
   const again = await call('team-a', 'POST', `/v1/leases/${issued.leaseId}/revoke`);
   expect(again.body).toEqual(revoked.body);
+});
+
+test('revocations on one role at the same moment never overwrite each other (one policy per session)', async () => {
+  await iam.send(new CreateRoleCommand({ RoleName: 'shared-app', AssumeRolePolicyDocument: TRUST }));
+  const roleArn = `arn:aws:iam::${ACCOUNT}:role/shared-app`;
+  // Two Lambda instances: two revokers, each with its own client.
+  const revokers = [new IamSessionRevoker(new IAMClient(awsClientConfig())), new IamSessionRevoker(new IAMClient(awsClientConfig()))];
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + 900_000);
+  const sessions = ['01CONCURRENT00000000000001', '01CONCURRENT00000000000002', '01CONCURRENT00000000000003', '01CONCURRENT00000000000004'];
+  await Promise.all(sessions.map((session, i) => revokers[i % 2]!.block({ roleArn, roleSessionName: session, issuedAt: now, expiresAt, now })));
+  const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'shared-app' }));
+  expect(deniedUserIds(await denyPolicies('shared-app'))).toEqual(sessions.map((s) => `${Role?.RoleId}:${s}`));
 });
