@@ -1,15 +1,40 @@
 /**
- * IAM-style wildcard patterns: `*` matches any run of characters (including none and `/`),
- * `?` matches exactly one character. Everything else is literal.
+ * Compiled patterns, shared by every request of a function instance: grant evaluation runs on
+ * every vend, and compiling the same few patterns again each time showed up in profiles.
+ * Non-global RegExps keep no state between `test` calls, so sharing them is safe. Bounded,
+ * because rendered role templates differ per caller.
  */
-export function globToRegExp(pattern: string, flags = ''): RegExp {
+const compiledPatterns = new Map<string, RegExp>();
+const MAX_COMPILED_PATTERNS = 5_000;
+
+export function cachedRegExp(source: string, flags = ''): RegExp {
+  const key = `${flags}\u0000${source}`;
+  let regExp = compiledPatterns.get(key);
+  if (!regExp) {
+    if (compiledPatterns.size >= MAX_COMPILED_PATTERNS) compiledPatterns.clear();
+    regExp = new RegExp(source, flags);
+    compiledPatterns.set(key, regExp);
+  }
+  return regExp;
+}
+
+/** The regular-expression source of a glob, without anchors. */
+export function globSource(pattern: string): string {
   let source = '';
   for (const ch of pattern) {
     if (ch === '*') source += '[\\s\\S]*';
     else if (ch === '?') source += '[\\s\\S]';
     else source += escapeRegExp(ch);
   }
-  return new RegExp(`^${source}$`, flags);
+  return source;
+}
+
+/**
+ * IAM-style wildcard patterns: `*` matches any run of characters (including none and `/`),
+ * `?` matches exactly one character. Everything else is literal.
+ */
+export function globToRegExp(pattern: string, flags = ''): RegExp {
+  return cachedRegExp(`^${globSource(pattern)}$`, flags);
 }
 
 export function escapeRegExp(text: string): string {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { certificateProfileSchema, compileProfile, type CompiledProfile } from './certificate-profile';
 import { ConfigurationError } from './errors';
-import { globToRegExp, escapeRegExp, matchesGlob } from './glob';
+import { cachedRegExp, escapeRegExp, globSource, matchesGlob } from './glob';
 import { mostSpecificIssue } from './schema-issue';
 import type { Identity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
@@ -186,9 +186,9 @@ export function roleTemplateMatches(template: string, attributes: Attributes, ro
   const rendered = renderTemplate(template, attributes, (value) => `\u0000${value}\u0000`);
   const source = rendered
     .split('\u0000')
-    .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globToRegExp(part).source.slice(1, -1)))
+    .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globSource(part)))
     .join('');
-  return new RegExp(`^${source}$`).test(roleArn);
+  return cachedRegExp(`^${source}$`).test(roleArn);
 }
 
 function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
