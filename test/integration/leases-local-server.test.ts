@@ -59,3 +59,19 @@ test('vend, list, read, revoke twice, renew refused: the four lease routes over 
   expect(renew.status).toBe(409);
   expect(renew.body.error.code).toBe('lease_revoked');
 }, 60_000);
+
+test('renewing over HTTP reaches STS and PCA through the function as deployed (clients loaded on first use)', async () => {
+  const vended = await request(teamA, 'POST', '/v1/credentials', { role: `arn:aws:iam::${stack.accountId}:role/team-a-app`, durationSeconds: 900, fresh: true });
+  const renewed = await request(teamA, 'POST', `/v1/leases/${vended.body.leaseId}/renew`);
+  expect(renewed.status).toBe(201);
+  expect(renewed.body.leaseId).not.toBe(vended.body.leaseId);
+  expect((await request(teamA, 'GET', `/v1/leases/${renewed.body.leaseId}`)).body.lease).toMatchObject({ status: 'active', renewedFrom: vended.body.leaseId });
+
+  const { generateCsr } = await import('../../local/workload-csr');
+  const { csr } = await generateCsr({ dns: ['api.team-a.svc'] });
+  const issued = await request(teamA, 'POST', '/v1/certificates', { csr, profile: 'mesh', validitySeconds: 3600 });
+  expect(issued.status).toBe(201);
+  const revoked = await request(teamA, 'POST', `/v1/leases/${issued.body.leaseId}/revoke`, { reason: 'SUPERSEDED' });
+  expect(revoked.status).toBe(200);
+  expect(revoked.body.lease).toMatchObject({ status: 'revoked' });
+}, 60_000);
