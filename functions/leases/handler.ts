@@ -1,10 +1,15 @@
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
+import { IamSessionRevoker } from '../../shared/adapters/iam-session-revoker';
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
 import { logger } from '../../shared/adapters/logger';
-import { lazyPort } from '../../shared/adapters/lazy-port';
+import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
 import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
+import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, loadLeaseOperationsConfig, sdkClientConfig } from '../../shared/config';
 import { NotFoundError } from '../../shared/domain/errors';
@@ -12,7 +17,6 @@ import { PageCursors } from '../../shared/domain/page-cursor';
 import { Authenticator } from '../../shared/http/authenticator';
 import { errorResponse } from '../../shared/http/errors';
 import { requestIdOf, type HttpEvent } from '../../shared/http/event';
-import type { CertificateAuthority, RoleAssumer, SessionRevoker } from '../../shared/ports';
 import { leasesRoutes, routeOf } from './routes';
 
 // Composition root: everything is built once per cold start.
@@ -27,31 +31,9 @@ const routes = leasesRoutes({
   cursors: new PageCursors(operations.cursorKey),
   authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
   // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
-  // Only revoke and renew call STS, PCA or IAM: those clients load on first use, not at cold start.
-  ...(operations.revocationEnabled
-    ? {
-        sessionRevoker: lazyPort<SessionRevoker>(async () => {
-          const [{ IAMClient }, { IamSessionRevoker }] = await Promise.all([import('@aws-sdk/client-iam'), import('../../shared/adapters/iam-session-revoker')]);
-          return new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyPrefix: operations.revocationPolicyPrefix });
-        }),
-      }
-    : {}),
-  credentials: {
-    roleAssumer: lazyPort<RoleAssumer>(async () => {
-      const [{ STSClient }, { StsRoleAssumer }] = await Promise.all([import('@aws-sdk/client-sts'), import('../../shared/adapters/sts-role-assumer')]);
-      return new StsRoleAssumer(new STSClient(sdkClientConfig(config)));
-    }),
-    retentionSeconds: config.leaseRetentionSeconds,
-    onLeaseWriteFailure,
-  },
-  certificates: {
-    ca: lazyPort<CertificateAuthority>(async () => {
-      const [{ ACMPCAClient }, { PcaCertificateAuthority }] = await Promise.all([import('@aws-sdk/client-acm-pca'), import('../../shared/adapters/pca-certificate-authority')]);
-      return new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock);
-    }),
-    retentionSeconds: config.leaseRetentionSeconds,
-    onLeaseWriteFailure,
-  },
+  ...(operations.revocationEnabled ? { sessionRevoker: new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyPrefix: operations.revocationPolicyPrefix }) } : {}),
+  credentials: { roleAssumer: new StsRoleAssumer(new STSClient(sdkClientConfig(config))), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
+  certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
 });
 
 /** One function serves GET /v1/leases, GET /v1/leases/{id}, POST .../revoke and POST .../renew. */
