@@ -184,12 +184,21 @@ const patterns = (p: string | string[]): string[] => (Array.isArray(p) ? p : [p]
  */
 export function roleTemplateMatches(template: string, attributes: Attributes, roleArn: string): boolean {
   const rendered = renderTemplate(template, attributes, (value) => `\u0000${value}\u0000`);
-  const source = rendered
-    .split('\u0000')
-    .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globSource(part)))
-    .join('');
-  return cachedRegExp(`^${source}$`).test(roleArn);
+  let matcher = renderedRoleMatchers.get(rendered);
+  if (!matcher) {
+    const source = rendered
+      .split('\u0000')
+      .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globSource(part)))
+      .join('');
+    matcher = cachedRegExp(`^${source}$`);
+    if (renderedRoleMatchers.size >= 5_000) renderedRoleMatchers.clear();
+    renderedRoleMatchers.set(rendered, matcher);
+  }
+  return matcher.test(roleArn);
 }
+
+/** Role patterns rendered for a caller, by their rendered text (substitutions marked). */
+const renderedRoleMatchers = new Map<string, RegExp>();
 
 function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
   if ('iam' in matcher) {
