@@ -1,13 +1,11 @@
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
-import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
+import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
-import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
-import { Authenticator } from '../../shared/http/authenticator';
 import { certificatesRoutes } from './routes';
 
 // Composition root: everything is built once per cold start.
@@ -19,7 +17,7 @@ const routes = certificatesRoutes({
   clock: systemClock,
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,
-  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
+  authenticator: brokerAuthenticator(config.grants, config),
   onLeaseWriteFailure: (leaseId, error) => logger.error('certificate lease left pending after a failure', { leaseId, error: error as Error }),
 });
 

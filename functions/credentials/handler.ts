@@ -1,14 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
-import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
+import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
-import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
 import type { HttpEvent } from '../../shared/http/event';
-import { Authenticator } from '../../shared/http/authenticator';
 import { SessionReuse } from '../../shared/use-cases/session-reuse';
 import { credentialsRoutes } from './routes';
 
@@ -22,7 +20,7 @@ const routes = credentialsRoutes({
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,
   reuse: new SessionReuse(systemClock),
-  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
+  authenticator: brokerAuthenticator(config.grants, config),
   onLeaseWriteFailure: (leaseId, error) => logger.error('lease left pending after a failure', { leaseId, error: error as Error }),
 });
 

@@ -5,16 +5,14 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { IamSessionRevoker } from '../../shared/adapters/iam-session-revoker';
-import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
+import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
-import { callerProofVerifierFor } from '../../shared/adapters/sts-caller-proof-verifier';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, loadLeaseOperationsConfig, sdkClientConfig } from '../../shared/config';
 import { NotFoundError } from '../../shared/domain/errors';
 import { PageCursors } from '../../shared/domain/page-cursor';
-import { Authenticator } from '../../shared/http/authenticator';
 import { errorResponse } from '../../shared/http/errors';
 import { requestIdOf, type HttpEvent } from '../../shared/http/event';
 import { leasesRoutes, routeOf } from './routes';
@@ -29,7 +27,7 @@ const routes = leasesRoutes({
   clock: systemClock,
   ids: ulidGenerator(),
   cursors: new PageCursors(operations.cursorKey),
-  authenticator: new Authenticator({ tokenVerifier: new JoseTokenVerifier(config.grants.issuers), proofVerifier: callerProofVerifierFor(config) }),
+  authenticator: brokerAuthenticator(config.grants, config),
   // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
   ...(operations.revocationEnabled ? { sessionRevoker: new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyPrefix: operations.revocationPolicyPrefix }) } : {}),
   credentials: { roleAssumer: new StsRoleAssumer(new STSClient(sdkClientConfig(config))), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
