@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { BUNDLING } from '../infra/broker-function';
+import { localBundleOptions } from '../infra/broker-function';
 import { startLocalStack } from '../local/stack';
 
 /**
@@ -39,19 +39,7 @@ const verdict = (ok: boolean) => (ok ? 'within budget' : 'OVER BUDGET');
 // same main fields) and time a fresh node process that loads it, against a bare handler's bundle.
 
 async function bundle(entry: string, outfile: string): Promise<number> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    minify: BUNDLING.minify,
-    mainFields: [...BUNDLING.mainFields],
-    platform: 'node',
-    // Node 20 runs the benchmark; the functions target Node 22 on Lambda.
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
+  await build(localBundleOptions(entry, outfile));
   return statSync(outfile).size;
 }
 

@@ -47,6 +47,25 @@ export const BUNDLING = {
   mainFields: ['module', 'main'],
 } as const;
 
+/**
+ * esbuild options that bundle a function outside CDK the way NodejsFunction does with BUNDLING
+ * (for the benchmarks and the test that runs a bundle). Node 20 runs those here; Lambda runs 22.
+ */
+export function localBundleOptions(entry: string, outfile: string) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: BUNDLING.minify,
+    mainFields: [...BUNDLING.mainFields],
+    platform: 'node' as const,
+    target: 'node20',
+    format: 'cjs' as const,
+    logLevel: 'silent' as const,
+    legalComments: 'none' as const,
+  };
+}
+
 export type BrokerFunctionName = keyof typeof BROKER_FUNCTIONS;
 export const BROKER_FUNCTION_NAMES = Object.keys(BROKER_FUNCTIONS) as BrokerFunctionName[];
 

@@ -40,8 +40,8 @@ export class NotFoundError extends NocredsError {}
 /** The request conflicts with the current state (HTTP 409). */
 export class ConflictError extends NocredsError {}
 
-/** The caller is sending too much too fast (HTTP 429). */
-export class RateLimitedError extends NocredsError {
+/** A failure that goes away with time: the answer says when to retry (`Retry-After`). */
+export abstract class RetryLaterError extends NocredsError {
   constructor(
     code: string,
     message: string,
@@ -52,20 +52,14 @@ export class RateLimitedError extends NocredsError {
   }
 }
 
+/** The caller is sending too much too fast (HTTP 429). */
+export class RateLimitedError extends RetryLaterError {}
+
 /**
  * A dependency (STS, PCA, DynamoDB) is throttling or unavailable; the broker fails closed
  * (HTTP 503 with Retry-After).
  */
-export class DependencyUnavailableError extends NocredsError {
-  constructor(
-    code: string,
-    message: string,
-    readonly retryAfterSeconds: number,
-    options: { cause?: unknown; details?: ErrorDetails } = {},
-  ) {
-    super(code, message, options);
-  }
-}
+export class DependencyUnavailableError extends RetryLaterError {}
 
 /** A dependency refused the broker itself (its own permissions or a role's trust policy). */
 export class DependencyDeniedError extends NocredsError {}

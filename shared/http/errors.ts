@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
+  RetryLaterError,
   UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -40,7 +41,7 @@ export function errorResponse(error: unknown, requestId: string): HttpResult {
   }
   const status = statusOf(error);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (error instanceof DependencyUnavailableError || error instanceof RateLimitedError) {
+  if (error instanceof RetryLaterError) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
   }
   if (status === 401) headers['www-authenticate'] = 'Bearer';

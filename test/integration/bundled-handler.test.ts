@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLING } from '../../infra/broker-function';
+import { localBundleOptions } from '../../infra/broker-function';
 import { createTableInput } from '../../shared/adapters/dynamo-lease-store';
 import { startDevIssuer, type DevIssuer } from '../../local/dev-issuer';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';
@@ -22,17 +22,7 @@ beforeAll(async () => {
   await resetMoto();
   issuer = await startDevIssuer();
   dir = mkdtempSync(join(tmpdir(), 'nocreds-bundle-'));
-  await build({
-    entryPoints: [join(__dirname, '..', '..', 'functions', 'credentials', 'handler.ts')],
-    outfile: join(dir, 'index.js'),
-    bundle: true,
-    minify: BUNDLING.minify,
-    mainFields: [...BUNDLING.mainFields],
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'silent',
-  });
+  await build(localBundleOptions(join(__dirname, '..', '..', 'functions', 'credentials', 'handler.ts'), join(dir, 'index.js')));
   writeFileSync(
     join(dir, 'grants.json'),
     JSON.stringify({
