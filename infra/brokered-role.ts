@@ -68,6 +68,26 @@ export class BrokeredRoleOptIn {
     const condition = this.condition();
     return new iam.PolicyStatement({ actions: [...actions], resources: this.roleArns(scope), ...(condition ? { conditions: condition } : {}) });
   }
+
+  /**
+   * Statements denying `actions` on every role that did not opt in. The allow above is not enough
+   * for STS: in the broker's own account, a role whose trust policy names a broker role's ARN
+   * (as the VendingRoleArns output invites) may be assumed with no identity-policy allow at all,
+   * so without this deny a grant-policy mistake could reach a role that never opted in.
+   */
+  denyOthers(scope: Construct, actions: readonly string[]): iam.PolicyStatement[] {
+    const roleArns = this.roleArns(scope);
+    const outsideAccounts = new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...actions], notResources: roleArns });
+    if (this.marker.kind === 'path') return [outsideAccounts];
+    // StringNotEquals is also true when the role has no such tag.
+    const untagged = new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: [...actions],
+      resources: roleArns,
+      conditions: { StringNotEquals: { [`aws:ResourceTag/${this.marker.key}`]: this.marker.value } },
+    });
+    return [outsideAccounts, untagged];
+  }
 }
 
 /** What a role needs to know about a broker to trust it. `Nocreds` is one. */

@@ -262,6 +262,7 @@ export class Nocreds extends Construct implements IBroker {
   private grantVendingAccess(functions: Record<BrokerFunctionName, BrokerFunction>, revocation: boolean): void {
     for (const name of ['credentials', 'leases'] as const) {
       functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, VENDING_ACTIONS));
+      for (const deny of this.optIn.denyOthers(this, VENDING_ACTIONS)) functions[name].role.addToPrincipalPolicy(deny);
     }
     if (!revocation) return;
     // The leases function writes a deny for a revoked session (it needs the role id for aws:userid, and

@@ -137,7 +137,7 @@ describe('least privilege', () => {
   });
 
   it('lets the credentials function assume only roles under the opt-in path, and call nothing but STS, its table and its logs', () => {
-    const statements = roleStatements(minimal, 'credentials');
+    const statements = roleStatements(minimal, 'credentials').filter((s) => s.Effect === 'Allow');
     expect(actionsOf(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', ...STS].sort());
     const sts = statements.find((s) => actionsOf([s]).includes('sts:AssumeRole'))!;
     expect(actionsOf([sts])).toEqual(STS);
@@ -159,7 +159,7 @@ describe('least privilege', () => {
     const tagged = { StringEquals: { 'aws:ResourceTag/nocreds:brokered': 'true' } };
     const roleArns = [ACCOUNT, OTHER_ACCOUNT].map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/*`]] }));
     for (const name of ['credentials', 'leases'] as const) {
-      const sts = roleStatements(full, name).find((s) => actionsOf([s]).includes('sts:AssumeRole'))!;
+      const sts = roleStatements(full, name).find((s) => s.Effect === 'Allow' && actionsOf([s]).includes('sts:AssumeRole'))!;
       expect(sts).toMatchObject({ Resource: roleArns, Condition: tagged });
     }
     for (const name of ['leases', 'renewal'] as const) {
