@@ -18,7 +18,7 @@ function verifierAnswering(status: number, body: string) {
 }
 
 async function event() {
-  const proof = await signCallerIdentityProof({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, { stsEndpoint: endpoint, region: 'eu-west-1', serverId: 'broker-a', now: clock.now() });
+  const proof = await signCallerIdentityProof({ accessKeyId: 'EXAMPLEKEYID00000000', secretAccessKey: 'secret' }, { stsEndpoint: endpoint, region: 'eu-west-1', serverId: 'broker-a', now: clock.now() });
   return httpEvent({ method: 'GET', path: '/v1/whoami', headers: { 'x-nocreds-iam-proof': proof } });
 }
 
