@@ -18,6 +18,9 @@ import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../shared/adapters/dynamo-lease-store';
 import { assertEntriesExist, BROKER_FUNCTION_NAMES, BrokerFunction, type BrokerFunctionName } from './broker-function';
 import { VENDING_ACTIONS, type BrokeredRoleOptIn, type IBroker } from './brokered-role';
+
+/** What revoking a credentials lease needs on the session's role (see shared/adapters/iam-session-revoker.ts). */
+const REVOCATION_ACTIONS = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
 import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
 import { NocredsMonitoring } from './monitoring';
 import { suppressNagFindings } from './nag-suppressions';
@@ -264,12 +267,18 @@ export class Nocreds extends Construct implements IBroker {
       functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, VENDING_ACTIONS));
       for (const deny of this.optIn.denyOthers(this, VENDING_ACTIONS)) functions[name].role.addToPrincipalPolicy(deny);
     }
-    if (!revocation) return;
-    // The leases function writes a deny for a revoked session (it needs the role id for aws:userid, and
-    // the size of the role's other inline policies to stay under IAM's limit); the renewal job prunes entries past expiry.
-    const revocationActions = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'];
-    for (const name of ['leases', 'renewal'] as const) {
-      functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, revocationActions));
+    if (revocation) {
+      // The leases function writes a deny for a revoked session (it needs the role id for aws:userid, and
+      // the size of the role's other inline policies to stay under IAM's limit); the renewal job prunes entries past expiry.
+      for (const name of ['leases', 'renewal'] as const) {
+        functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, REVOCATION_ACTIONS));
+      }
+    }
+    // The broker's own roles are never vendable nor rewritable by the broker, even if someone tags
+    // them with the opt-in marker: that would let a function assume or widen itself.
+    const ownRoles = Object.values(functions).map((f) => f.role.roleArn);
+    for (const name of ['credentials', 'leases', 'renewal'] as const) {
+      functions[name].role.addToPrincipalPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...VENDING_ACTIONS, ...REVOCATION_ACTIONS], resources: ownRoles }));
     }
   }
 

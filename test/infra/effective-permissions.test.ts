@@ -161,7 +161,9 @@ describe('every function role', () => {
         [{ action: 'logs:CreateLogGroup', resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:anything` }, 'ImplicitlyDenied'],
         // The cursor key reaches the functions through CloudFormation at deploy, never by a call.
         [{ action: 'secretsmanager:GetSecretValue', resource: d.arn(d.b.broker.cursorKey) }, 'ImplicitlyDenied'],
-        ...each(['iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole'], ownRole, 'ImplicitlyDenied'),
+        // The functions that may touch opted-in roles carry an explicit deny on the broker's own roles.
+        [{ action: 'iam:PutRolePolicy', resource: ownRole }, ['credentials', 'leases', 'renewal'].includes(name) ? 'ExplicitlyDenied' : 'ImplicitlyDenied'],
+        ...each(['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole'], ownRole, 'ImplicitlyDenied'),
         [{ action: 'iam:PassRole', resource: ownRole }, 'ImplicitlyDenied'],
         [{ action: 'iam:CreateRole', resource: role('nocreds/new-role') }, 'ImplicitlyDenied'],
         [{ action: 'lambda:UpdateFunctionCode', resource: d.arn(d.b.broker.functions[name].function) }, 'ImplicitlyDenied'],
@@ -216,6 +218,22 @@ describe('credentials role', () => {
       [{ action: 's3:PutObject', resource: `${d.arn(d.b.broker.auditBucket)}/audit/report.json` }, 'ImplicitlyDenied'],
       [{ action: 'events:PutEvents', resource: d.arn(d.b.broker.eventBus) }, 'ImplicitlyDenied'],
     ]);
+  });
+});
+
+describe("the broker's own roles", () => {
+  it('are never vendable or rewritable by the broker, even when tagged with the opt-in marker', async () => {
+    const own = (['credentials', 'whoami', 'certificates', 'leases', 'renewal', 'audit'] as const).map((fn) => FULL.arn(FULL.b.broker.functions[fn].role));
+    for (const name of ['credentials', 'leases', 'renewal'] as const) {
+      await expectDecisions(
+        FULL,
+        name,
+        own.flatMap((arn) => [
+          ...each(VENDING, arn, 'ExplicitlyDenied', { context: { [TAG]: 'true' }, resourcePolicy: trustsVendingRoles(FULL) }),
+          ...each(REVOCATION, arn, 'ExplicitlyDenied', { context: { [TAG]: 'true' } }),
+        ]),
+      );
+    }
   });
 });
 
