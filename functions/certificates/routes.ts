@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { json, NO_STORE } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
-import { issueCertificate, type IssueCertificateDeps } from '../../shared/use-cases/issue-certificate';
+import { issueCertificate, type IssueCertificateDeps, type IssueCertificateResult } from '../../shared/use-cases/issue-certificate';
 
 export const issueRequestSchema = z
   .object({
@@ -22,6 +22,17 @@ export interface CertificatesRouteDeps extends IssueCertificateDeps {
  * POST /v1/certificates: 201 with the certificate, or 202 with the lease id when the CA has not
  * finished in time (GET /v1/leases/{id} then delivers it).
  */
+/** The API v1 answer for an issued certificate (also the answer of renewing a certificate lease). */
+export function certificateBody(result: Extract<IssueCertificateResult, { status: 'issued' }>) {
+  return {
+    leaseId: result.leaseId,
+    certificate: result.certificate,
+    certificateChain: result.certificateChain,
+    serialNumber: result.serialNumber,
+    notAfter: result.notAfter.toISOString(),
+  };
+}
+
 export function certificatesRoutes(deps: CertificatesRouteDeps) {
   const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId }) => {
     const result = await issueCertificate(deps, { identity, requestId, csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds });
@@ -29,17 +40,7 @@ export function certificatesRoutes(deps: CertificatesRouteDeps) {
     if (result.status === 'pending') {
       return json(202, { leaseId: result.leaseId, status: 'pending', location }, { ...NO_STORE, location, 'retry-after': '2' });
     }
-    return json(
-      201,
-      {
-        leaseId: result.leaseId,
-        certificate: result.certificate,
-        certificateChain: result.certificateChain,
-        serialNumber: result.serialNumber,
-        notAfter: result.notAfter.toISOString(),
-      },
-      { ...NO_STORE, location },
-    );
+    return json(201, certificateBody(result), { ...NO_STORE, location });
   });
   return { issue };
 }

@@ -5,7 +5,7 @@ import { STS_LIMITS } from '../../shared/domain/session';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { json, NO_STORE, queryParam } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
-import { vendCredentials, type VendCredentialsDeps } from '../../shared/use-cases/vend-credentials';
+import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from '../../shared/use-cases/vend-credentials';
 
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512}$/;
 
@@ -31,6 +31,18 @@ export interface CredentialsRouteDeps extends VendCredentialsDeps {
   readonly authenticator: Authenticator;
 }
 
+/** The API v1 answer for vended credentials (also the answer of renewing a credentials lease). */
+export function credentialsBody(result: VendedCredentials) {
+  return {
+    leaseId: result.leaseId,
+    accessKeyId: result.accessKeyId,
+    secretAccessKey: result.secretAccessKey,
+    sessionToken: result.sessionToken,
+    expiration: result.expiration.toISOString(),
+    assumedRoleArn: result.assumedRoleArn,
+  };
+}
+
 /** POST /v1/credentials and GET /v1/credentials/container. */
 export function credentialsRoutes(deps: CredentialsRouteDeps) {
   const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
@@ -43,18 +55,7 @@ export function credentialsRoutes(deps: CredentialsRouteDeps) {
       policyArns: body.policyArns,
       fresh: body.fresh,
     });
-    return json(
-      201,
-      {
-        leaseId: result.leaseId,
-        accessKeyId: result.accessKeyId,
-        secretAccessKey: result.secretAccessKey,
-        sessionToken: result.sessionToken,
-        expiration: result.expiration.toISOString(),
-        assumedRoleArn: result.assumedRoleArn,
-      },
-      { ...NO_STORE, location: `/v1/leases/${result.leaseId}` },
-    );
+    return json(201, credentialsBody(result), { ...NO_STORE, location: `/v1/leases/${result.leaseId}` });
   });
 
   // The container-credentials format, so any AWS SDK works with AWS_CONTAINER_CREDENTIALS_FULL_URI

@@ -9,6 +9,8 @@ import { json, NO_STORE, pathParam, type HttpEvent } from '../../shared/http/eve
 import { httpRoute, validationErrorFrom, type RouteInput } from '../../shared/http/route';
 import type { HttpResult } from '../../shared/http/event';
 import { getLease, type GetLeaseDeps } from '../../shared/use-cases/get-lease';
+import { certificateBody } from '../certificates/routes';
+import { credentialsBody } from '../credentials/routes';
 import { listLeases, MAX_PAGE_SIZE } from '../../shared/use-cases/list-leases';
 import { renewLease, type RenewLeaseDeps } from '../../shared/use-cases/renew-lease';
 import { revokeLease, type RevokeLeaseDeps } from '../../shared/use-cases/revoke-lease';
@@ -102,37 +104,13 @@ export function leasesRoutes(deps: LeasesRouteDeps) {
     });
     const location = { location: `/v1/leases/${result.lease.leaseId}` };
     if (result.kind === 'credentials') {
-      const c = result.credentials;
-      return json(
-        201,
-        {
-          leaseId: c.leaseId,
-          renewedFrom: result.previous.leaseId,
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey,
-          sessionToken: c.sessionToken,
-          expiration: c.expiration.toISOString(),
-          assumedRoleArn: c.assumedRoleArn,
-        },
-        { ...NO_STORE, ...location },
-      );
+      return json(201, { ...credentialsBody(result.credentials), renewedFrom: result.previous.leaseId }, { ...NO_STORE, ...location });
     }
     const issued = result.certificate;
     if (issued.status === 'pending') {
       return json(202, { leaseId: issued.leaseId, renewedFrom: result.previous.leaseId, status: 'pending' }, { 'cache-control': 'no-store', ...location });
     }
-    return json(
-      201,
-      {
-        leaseId: issued.leaseId,
-        renewedFrom: result.previous.leaseId,
-        certificate: issued.certificate,
-        certificateChain: issued.certificateChain,
-        serialNumber: issued.serialNumber,
-        notAfter: issued.notAfter.toISOString(),
-      },
-      { 'cache-control': 'no-store', ...location },
-    );
+    return json(201, { ...certificateBody(issued), renewedFrom: result.previous.leaseId }, { 'cache-control': 'no-store', ...location });
   });
 
   return { list, get, revoke, renew };
