@@ -1,16 +1,15 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../shared/domain/schema-locale';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { json, NO_STORE } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
 import { issueCertificate, type IssueCertificateDeps, type IssueCertificateResult } from '../../shared/use-cases/issue-certificate';
 
-export const issueRequestSchema = z
-  .object({
-    csr: z.string().min(1, 'a PEM-encoded certificate signing request').max(12 * 1024, 'at most 12 KiB of PEM'),
-    profile: z.string().min(1).max(64).optional(),
-    validitySeconds: z.number().int('a whole number of seconds').positive('a positive number of seconds').optional(),
-  })
-  .strict();
+export const issueRequestSchema = z.strictObject({
+  csr: z.string().check(z.minLength(1, 'a PEM-encoded certificate signing request'), z.maxLength(12 * 1024, 'at most 12 KiB of PEM')),
+  profile: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  validitySeconds: z.optional(z.number().check(z.int('a whole number of seconds'), z.positive('a positive number of seconds'))),
+});
 
 export type IssueRequest = z.infer<typeof issueRequestSchema>;
 

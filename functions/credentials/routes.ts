@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../shared/domain/schema-locale';
 import { ValidationError } from '../../shared/domain/errors';
 import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';
@@ -9,21 +10,24 @@ import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } fro
 
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512}$/;
 
-export const vendRequestSchema = z
-  .object({
-    role: z.string().regex(ROLE_ARN, 'expected a role ARN such as arn:aws:iam::123456789012:role/NAME'),
-    durationSeconds: z
+export const vendRequestSchema = z.strictObject({
+  role: z.string().check(z.regex(ROLE_ARN, 'expected a role ARN such as arn:aws:iam::123456789012:role/NAME')),
+  durationSeconds: z.optional(
+    z
       .number()
-      .int('a whole number of seconds')
-      .min(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`)
-      .max(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`)
-      .optional(),
-    policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    policyArns: z.array(z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).optional(),
-    /** Always a new session and lease, even if an identical live one could be reused. */
-    fresh: z.boolean().optional(),
-  })
-  .strict();
+      .check(
+        z.int('a whole number of seconds'),
+        z.minimum(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`),
+        z.maximum(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`),
+      ),
+  ),
+  policy: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),
+  policyArns: z.optional(
+    z.array(z.string().check(z.regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN'))).check(z.maxLength(STS_LIMITS.maxPolicyArns)),
+  ),
+  /** Always a new session and lease, even if an identical live one could be reused. */
+  fresh: z.optional(z.boolean()),
+});
 
 export type VendRequest = z.infer<typeof vendRequestSchema>;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../shared/domain/schema-locale';
 import { REVOCATION_REASONS } from '../../shared/domain/certificate-profile';
 import type { Lease } from '../../shared/domain/lease';
 import type { PageCursors } from '../../shared/domain/page-cursor';
@@ -15,31 +16,30 @@ import { listLeases, MAX_PAGE_SIZE } from '../../shared/use-cases/list-leases';
 import { renewLease, type RenewLeaseDeps } from '../../shared/use-cases/renew-lease';
 import { revokeLease, type RevokeLeaseDeps } from '../../shared/use-cases/revoke-lease';
 
-export const listQuerySchema = z
-  .object({
-    kind: z.enum(['credentials', 'certificate']).optional(),
-    status: z.enum(['pending', 'active', 'expired', 'revoked', 'failed']).optional(),
-    caller: z.string().min(1).max(1024).optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE, `at most ${MAX_PAGE_SIZE}`))
-      .optional(),
-    cursor: z.string().max(8192).optional(),
-  })
-  .strict();
+export const listQuerySchema = z.strictObject({
+  kind: z.optional(z.enum(['credentials', 'certificate'])),
+  status: z.optional(z.enum(['pending', 'active', 'expired', 'revoked', 'failed'])),
+  caller: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  limit: z.optional(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,3}$/, 'a whole number')), z.transform(Number)),
+      z.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE, `at most ${MAX_PAGE_SIZE}`)),
+    ),
+  ),
+  cursor: z.optional(z.string().check(z.maxLength(8192))),
+});
 
-export const revokeBodySchema = z.object({ reason: z.enum(REVOCATION_REASONS).optional() }).strict().nullable();
+export const revokeBodySchema = z.nullable(z.strictObject({ reason: z.optional(z.enum(REVOCATION_REASONS)) }));
 
-export const renewBodySchema = z
-  .object({
-    durationSeconds: z.number().int().min(STS_LIMITS.minDurationSeconds).max(STS_LIMITS.maxChainedDurationSeconds).optional(),
-    policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-    policyArns: z.array(z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).optional(),
-  })
-  .strict()
-  .nullable();
+export const renewBodySchema = z.nullable(
+  z.strictObject({
+    durationSeconds: z.optional(z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxChainedDurationSeconds))),
+    policy: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),
+    policyArns: z.optional(
+      z.array(z.string().check(z.regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN'))).check(z.maxLength(STS_LIMITS.maxPolicyArns)),
+    ),
+  }),
+);
 
 export interface LeasesRouteDeps extends Omit<GetLeaseDeps, 'certificates'>, Omit<RevokeLeaseDeps, 'certificates'>, RenewLeaseDeps {
   readonly authenticator: Authenticator;
@@ -60,7 +60,7 @@ function leaseId(event: HttpEvent): string {
  * A POST route whose JSON body is optional: without a body (and so without a Content-Type) it runs
  * with `null`; with one, the usual size, media type and schema checks apply.
  */
-function optionalBodyRoute<B>(deps: LeasesRouteDeps, schema: z.ZodType<B>, handle: (input: RouteInput<B | null>) => Promise<HttpResult>) {
+function optionalBodyRoute<B>(deps: LeasesRouteDeps, schema: z.ZodMiniType<B>, handle: (input: RouteInput<B | null>) => Promise<HttpResult>) {
   const withBody = httpRoute({ authenticator: deps.authenticator, body: schema }, handle);
   const withoutBody = httpRoute({ authenticator: deps.authenticator }, (input) => handle({ ...input, body: null }));
   return (event: HttpEvent, context: Parameters<typeof withBody>[1]) => (event.body ? withBody(event, context) : withoutBody(event, context));

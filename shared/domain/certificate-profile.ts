@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './schema-locale';
 import type { CertificateSigningRequest } from './certificate-request';
 import { ValidationError } from './errors';
 import { escapeRegExp } from './glob';
@@ -61,44 +62,43 @@ const CA_ARN = /^arn:aws[\w-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/
 const PASSTHROUGH_TEMPLATE = /^(arn:aws[\w-]*:acm-pca:::template\/)?[A-Za-z]+_APIPassthrough\/V\d+$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-const patternList = z.array(z.string().min(1).max(1024)).default([]);
+const patternText = () => z.string().check(z.minLength(1), z.maxLength(1024));
+const patternList = z._default(z.array(patternText()), []);
 
 export const certificateProfileSchema = z
-  .object({
-    name: z.string().regex(PROFILE_NAME, 'a profile name is 1-64 letters, digits, _ . or -'),
-    description: z.string().optional(),
-    caArn: z.string().regex(CA_ARN, 'a CA ARN looks like arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/UUID'),
-    template: z
-      .string()
-      .regex(PASSTHROUGH_TEMPLATE, 'the template must be an APIPassthrough template (e.g. EndEntityClientAuthCertificate_APIPassthrough/V1) so the broker decides the names')
-      .default(DEFAULT_TEMPLATE),
-    keyTypes: z.array(z.enum(KEY_TYPES)).min(1).default([...KEY_TYPES]),
-    maxValiditySeconds: z.number().int().min(MIN_CERTIFICATE_VALIDITY_SECONDS).max(MAX_PROFILE_VALIDITY_SECONDS).default(24 * 3600),
+  .strictObject({
+    name: z.string().check(z.regex(PROFILE_NAME, 'a profile name is 1-64 letters, digits, _ . or -')),
+    description: z.optional(z.string()),
+    caArn: z.string().check(z.regex(CA_ARN, 'a CA ARN looks like arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/UUID')),
+    template: z._default(
+      z.string().check(z.regex(PASSTHROUGH_TEMPLATE, 'the template must be an APIPassthrough template (e.g. EndEntityClientAuthCertificate_APIPassthrough/V1) so the broker decides the names')),
+      DEFAULT_TEMPLATE,
+    ),
+    keyTypes: z._default(z.array(z.enum(KEY_TYPES)).check(z.minLength(1)), [...KEY_TYPES]),
+    maxValiditySeconds: z._default(z.number().check(z.int(), z.minimum(MIN_CERTIFICATE_VALIDITY_SECONDS), z.maximum(MAX_PROFILE_VALIDITY_SECONDS)), 24 * 3600),
     /** Patterns for the CN; without them a CN must be allowed as a DNS name. */
-    commonName: z.array(z.string().min(1).max(1024)).optional(),
-    san: z.object({ dns: patternList, uri: patternList, ip: patternList }).strict().default({ dns: [], uri: [], ip: [] }),
+    commonName: z.optional(z.array(patternText())),
+    san: z._default(z.strictObject({ dns: patternList, uri: patternList, ip: patternList }), { dns: [], uri: [], ip: [] }),
     /** Names derived from identity that every certificate of this profile carries, asked for or not. */
-    addNames: z
-      .object({ commonName: z.string().min(1).max(1024).optional(), dns: patternList, uri: patternList, ip: patternList })
-      .strict()
-      .default({ dns: [], uri: [], ip: [] }),
-    allowWildcards: z.boolean().default(false),
+    addNames: z._default(z.strictObject({ commonName: z.optional(patternText()), dns: patternList, uri: patternList, ip: patternList }), { dns: [], uri: [], ip: [] }),
+    allowWildcards: z._default(z.boolean(), false),
     /** Whether the renewal job renews this profile's leases unless the request says otherwise. */
-    autoRenew: z.boolean().default(false),
+    autoRenew: z._default(z.boolean(), false),
   })
-  .strict()
-  .superRefine((profile, ctx) => {
-    for (const [kind, templates] of [['dns', profile.addNames.dns], ['uri', profile.addNames.uri], ['ip', profile.addNames.ip]] as const) {
-      templates.forEach((template, i) => {
-        if (/[*?]/.test(template)) ctx.addIssue({ code: 'custom', path: ['addNames', kind, i], message: 'added names are exact names: no * or ?' });
-      });
-    }
-    profile.san.ip.forEach((pattern, i) => {
-      if (placeholdersIn(pattern).length === 0 && !parseIpPattern(pattern)) {
-        ctx.addIssue({ code: 'custom', path: ['san', 'ip', i], message: 'an IP pattern is an address or a CIDR block such as 10.0.0.0/8' });
+  .check(
+    z.superRefine((profile, ctx) => {
+      for (const [kind, templates] of [['dns', profile.addNames.dns], ['uri', profile.addNames.uri], ['ip', profile.addNames.ip]] as const) {
+        templates.forEach((template, i) => {
+          if (/[*?]/.test(template)) ctx.addIssue({ code: 'custom', path: ['addNames', kind, i], message: 'added names are exact names: no * or ?' });
+        });
       }
-    });
-  });
+      profile.san.ip.forEach((pattern, i) => {
+        if (placeholdersIn(pattern).length === 0 && !parseIpPattern(pattern)) {
+          ctx.addIssue({ code: 'custom', path: ['san', 'ip', i], message: 'an IP pattern is an address or a CIDR block such as 10.0.0.0/8' });
+        }
+      });
+    }),
+  );
 
 export type CertificateProfile = z.infer<typeof certificateProfileSchema>;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './schema-locale';
 import { certificateProfileSchema, compileProfile, type CompiledProfile } from './certificate-profile';
 import { ConfigurationError } from './errors';
 import { cachedRegExp, escapeRegExp, globSource, matchesGlob } from './glob';
@@ -15,135 +16,133 @@ import { STS_LIMITS } from './session';
  */
 
 const ROLE_ARN_PATTERN = /^arn:[\w*?-]+:iam::[\d*?${}A-Za-z_]*:role\/.+$/;
-const DURATION = z.number().int().min(STS_LIMITS.minDurationSeconds).max(STS_LIMITS.maxChainedDurationSeconds);
-const patternOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const DURATION = z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxChainedDurationSeconds));
+const nonEmptyString = () => z.string().check(z.minLength(1));
+const patternOrList = z.union([nonEmptyString(), z.array(nonEmptyString()).check(z.minLength(1))]);
 
 export const issuerSchema = z
-  .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'an issuer id is 1-32 lowercase letters, digits or dashes'),
-    url: z.string().url(),
-    audiences: z.array(z.string().min(1)).min(1),
-    preset: z.enum(['kubernetes', 'github', 'generic']).default('generic'),
-    algorithms: z
-      .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']))
-      .min(1)
-      .optional(),
-    maxTokenAgeSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
-    requiredClaims: z.array(z.string().min(1)).optional(),
+  .strictObject({
+    id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'an issuer id is 1-32 lowercase letters, digits or dashes')),
+    url: z.string().check(z.url()),
+    audiences: z.array(nonEmptyString()).check(z.minLength(1)),
+    preset: z._default(z.enum(['kubernetes', 'github', 'generic']), 'generic'),
+    algorithms: z.optional(
+      z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).check(z.minLength(1)),
+    ),
+    maxTokenAgeSeconds: z.optional(z.number().check(z.int(), z.positive(), z.maximum(7 * 24 * 3600))),
+    requiredClaims: z.optional(z.array(nonEmptyString())),
     /** Only for the local development issuer: plain HTTP on a loopback address. */
-    allowInsecureLoopback: z.boolean().default(false),
+    allowInsecureLoopback: z._default(z.boolean(), false),
   })
-  .strict()
-  .superRefine((issuer, ctx) => {
-    const url = new URL(issuer.url);
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(issuer.allowInsecureLoopback && loopback && url.protocol === 'http:')) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'an issuer URL must use https (plain http only for a loopback development issuer with allowInsecureLoopback)' });
-    }
-  });
+  .check(
+    z.superRefine((issuer, ctx) => {
+      const url = new URL(issuer.url);
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      if (url.protocol !== 'https:' && !(issuer.allowInsecureLoopback && loopback && url.protocol === 'http:')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'an issuer URL must use https (plain http only for a loopback development issuer with allowInsecureLoopback)' });
+      }
+    }),
+  );
 
 const callerSchema = z.union([
-  z.object({ iam: patternOrList }).strict(),
-  z
-    .object({
-      oidc: z.string().min(1),
-      claims: z.record(z.string().min(1), patternOrList).default({}),
-    })
-    .strict(),
+  z.strictObject({ iam: patternOrList }),
+  z.strictObject({
+    oidc: nonEmptyString(),
+    claims: z._default(z.record(nonEmptyString(), patternOrList), {}),
+  }),
 ]);
 
-const credentialsGrantSchema = z
-  .object({
-    roles: z.array(z.string().regex(ROLE_ARN_PATTERN, 'a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME')).min(1),
-    maxDurationSeconds: DURATION.default(STS_LIMITS.maxChainedDurationSeconds),
-    sessionPolicy: policyDocumentSchema.optional(),
-    policyArns: z.array(z.string().regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/.+$/, 'a managed policy ARN')).max(STS_LIMITS.maxPolicyArns).default([]),
-    sessionTags: z
-      .record(z.string().min(1).max(STS_LIMITS.maxTagKeyLength).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'a tag key uses letters, digits, spaces and _.:/=+-@'), z.string().max(STS_LIMITS.maxTagValueLength))
-      .default({}),
-  })
-  .strict();
+const credentialsGrantSchema = z.strictObject({
+  roles: z.array(z.string().check(z.regex(ROLE_ARN_PATTERN, 'a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME'))).check(z.minLength(1)),
+  maxDurationSeconds: z._default(DURATION, STS_LIMITS.maxChainedDurationSeconds),
+  sessionPolicy: z.optional(policyDocumentSchema),
+  policyArns: z._default(z.array(z.string().check(z.regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/.+$/, 'a managed policy ARN'))).check(z.maxLength(STS_LIMITS.maxPolicyArns)), []),
+  sessionTags: z._default(
+    z.record(
+      z.string().check(z.minLength(1), z.maxLength(STS_LIMITS.maxTagKeyLength), z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'a tag key uses letters, digits, spaces and _.:/=+-@')),
+      z.string().check(z.maxLength(STS_LIMITS.maxTagValueLength)),
+    ),
+    {},
+  ),
+});
 
-const denyCredentialsSchema = z.object({ roles: z.array(z.string().min(1)).min(1) }).strict();
+const denyCredentialsSchema = z.strictObject({ roles: z.array(nonEmptyString()).check(z.minLength(1)) });
 
-const certificatesGrantSchema = z.object({ profiles: z.array(certificateProfileSchema).min(1) }).strict();
+const certificatesGrantSchema = z.strictObject({ profiles: z.array(certificateProfileSchema).check(z.minLength(1)) });
 
 /** Profile names (`*` and `?` allowed) a deny rule withholds. */
-const denyCertificatesSchema = z.object({ profiles: z.array(z.string().min(1)).min(1) }).strict();
+const denyCertificatesSchema = z.strictObject({ profiles: z.array(nonEmptyString()).check(z.minLength(1)) });
 
 const ruleBase = {
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule id is 1-64 letters, digits, _ . or -'),
-  description: z.string().optional(),
-  callers: z.array(callerSchema).min(1),
+  id: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule id is 1-64 letters, digits, _ . or -')),
+  description: z.optional(z.string()),
+  callers: z.array(callerSchema).check(z.minLength(1)),
 };
 
-const allowRuleSchema = z
-  .object({
-    ...ruleBase,
-    effect: z.literal('allow').default('allow'),
-    credentials: credentialsGrantSchema.optional(),
-    certificates: certificatesGrantSchema.optional(),
-    /** May see and manage every caller's leases. */
-    admin: z.boolean().default(false),
-  })
-  .strict();
+const allowRuleSchema = z.strictObject({
+  ...ruleBase,
+  effect: z._default(z.literal('allow'), 'allow'),
+  credentials: z.optional(credentialsGrantSchema),
+  certificates: z.optional(certificatesGrantSchema),
+  /** May see and manage every caller's leases. */
+  admin: z._default(z.boolean(), false),
+});
 
-const denyRuleSchema = z
-  .object({
-    ...ruleBase,
-    effect: z.literal('deny'),
-    /** Without `credentials` or `certificates`, the rule denies the matching callers everything. */
-    credentials: denyCredentialsSchema.optional(),
-    certificates: denyCertificatesSchema.optional(),
-  })
-  .strict();
+const denyRuleSchema = z.strictObject({
+  ...ruleBase,
+  effect: z.literal('deny'),
+  /** Without `credentials` or `certificates`, the rule denies the matching callers everything. */
+  credentials: z.optional(denyCredentialsSchema),
+  certificates: z.optional(denyCertificatesSchema),
+});
 
 const ruleSchema = z.union([allowRuleSchema, denyRuleSchema]);
 
 export const grantPolicySchema = z
-  .object({
+  .strictObject({
     version: z.literal(1),
-    issuers: z.array(issuerSchema).default([]),
+    issuers: z._default(z.array(issuerSchema), []),
     rules: z.array(ruleSchema),
   })
-  .strict()
-  .superRefine((policy, ctx) => {
-    const issuerIds = new Set<string>();
-    policy.issuers.forEach((issuer, i) => {
-      if (issuerIds.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
-      issuerIds.add(issuer.id);
-    });
-    const ruleIds = new Set<string>();
-    policy.rules.forEach((rule, i) => {
-      if (ruleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${rule.id}"` });
-      ruleIds.add(rule.id);
-      rule.callers.forEach((caller, j) => {
-        if ('oidc' in caller && !issuerIds.has(caller.oidc)) {
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'callers', j, 'oidc'], message: `unknown issuer "${caller.oidc}"; declare it under issuers` });
+  .check(
+    z.superRefine((policy, ctx) => {
+      const issuerIds = new Set<string>();
+      policy.issuers.forEach((issuer, i) => {
+        if (issuerIds.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
+        issuerIds.add(issuer.id);
+      });
+      const ruleIds = new Set<string>();
+      policy.rules.forEach((rule, i) => {
+        if (ruleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${rule.id}"` });
+        ruleIds.add(rule.id);
+        rule.callers.forEach((caller, j) => {
+          if ('oidc' in caller && !issuerIds.has(caller.oidc)) {
+            ctx.addIssue({ code: 'custom', path: ['rules', i, 'callers', j, 'oidc'], message: `unknown issuer "${caller.oidc}"; declare it under issuers` });
+          }
+        });
+        if (rule.effect === 'allow' && rule.certificates) {
+          const profileNames = new Set<string>();
+          rule.certificates.profiles.forEach((profile, j) => {
+            if (profileNames.has(profile.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'certificates', 'profiles', j, 'name'], message: `duplicate profile name "${profile.name}" in this rule` });
+            profileNames.add(profile.name);
+          });
+        }
+        if (rule.effect === 'allow' && rule.credentials) {
+          const lower = new Set<string>();
+          for (const key of Object.keys(rule.credentials.sessionTags)) {
+            if (key.toLowerCase().startsWith('nocreds:') || key.toLowerCase().startsWith('aws:')) {
+              ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys starting with nocreds: or aws: are reserved' });
+            }
+            if (lower.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys must differ by more than case' });
+            lower.add(key.toLowerCase());
+          }
+          if (Object.keys(rule.credentials.sessionTags).length > STS_LIMITS.maxTags - RESERVED_TAG_COUNT) {
+            ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags'], message: `at most ${STS_LIMITS.maxTags - RESERVED_TAG_COUNT} session tags (STS allows ${STS_LIMITS.maxTags}, the broker adds ${RESERVED_TAG_COUNT})` });
+          }
         }
       });
-      if (rule.effect === 'allow' && rule.certificates) {
-        const profileNames = new Set<string>();
-        rule.certificates.profiles.forEach((profile, j) => {
-          if (profileNames.has(profile.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'certificates', 'profiles', j, 'name'], message: `duplicate profile name "${profile.name}" in this rule` });
-          profileNames.add(profile.name);
-        });
-      }
-      if (rule.effect === 'allow' && rule.credentials) {
-        const lower = new Set<string>();
-        for (const key of Object.keys(rule.credentials.sessionTags)) {
-          if (key.toLowerCase().startsWith('nocreds:') || key.toLowerCase().startsWith('aws:')) {
-            ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys starting with nocreds: or aws: are reserved' });
-          }
-          if (lower.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags', key], message: 'tag keys must differ by more than case' });
-          lower.add(key.toLowerCase());
-        }
-        if (Object.keys(rule.credentials.sessionTags).length > STS_LIMITS.maxTags - RESERVED_TAG_COUNT) {
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'credentials', 'sessionTags'], message: `at most ${STS_LIMITS.maxTags - RESERVED_TAG_COUNT} session tags (STS allows ${STS_LIMITS.maxTags}, the broker adds ${RESERVED_TAG_COUNT})` });
-        }
-      }
-    });
-  });
+    }),
+  );
 
 /** Tags the broker adds to every session (caller and lease id). */
 export const RESERVED_TAG_COUNT = 2;

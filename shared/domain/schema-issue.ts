@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 export interface SchemaIssue {
   readonly path: PropertyKey[];

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './schema-locale';
 import { ValidationError } from './errors';
 import { globContains } from './glob';
 import { mostSpecificIssue } from './schema-issue';
@@ -9,29 +10,28 @@ import { mostSpecificIssue } from './schema-issue';
  * covered by an Allow statement of the grant's policy, and the grant's Deny statements are
  * always kept.
  */
-const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const stringOrList = z.union([z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))]);
 
 export const policyStatementSchema = z
-  .object({
-    Sid: z.string().regex(/^[A-Za-z0-9]*$/, 'Sid must be alphanumeric').optional(),
+  .strictObject({
+    Sid: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]*$/, 'Sid must be alphanumeric'))),
     Effect: z.enum(['Allow', 'Deny']),
-    Action: stringOrList.optional(),
-    NotAction: stringOrList.optional(),
-    Resource: stringOrList.optional(),
-    NotResource: stringOrList.optional(),
-    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number(), z.array(z.union([z.string(), z.boolean(), z.number()]))]))).optional(),
+    Action: z.optional(stringOrList),
+    NotAction: z.optional(stringOrList),
+    Resource: z.optional(stringOrList),
+    NotResource: z.optional(stringOrList),
+    Condition: z.optional(z.record(z.string(), z.record(z.string(), z.union([z.string(), z.boolean(), z.number(), z.array(z.union([z.string(), z.boolean(), z.number()]))])))),
   })
-  .strict()
-  .refine((s) => (s.Action === undefined) !== (s.NotAction === undefined), { message: 'a statement needs exactly one of Action or NotAction' })
-  .refine((s) => (s.Resource === undefined) !== (s.NotResource === undefined), { message: 'a statement needs exactly one of Resource or NotResource' });
+  .check(
+    z.refine((s) => (s.Action === undefined) !== (s.NotAction === undefined), { message: 'a statement needs exactly one of Action or NotAction' }),
+    z.refine((s) => (s.Resource === undefined) !== (s.NotResource === undefined), { message: 'a statement needs exactly one of Resource or NotResource' }),
+  );
 
-export const policyDocumentSchema = z
-  .object({
-    Version: z.enum(['2012-10-17', '2008-10-17']).optional(),
-    Id: z.string().optional(),
-    Statement: z.union([policyStatementSchema, z.array(policyStatementSchema).min(1)]),
-  })
-  .strict();
+export const policyDocumentSchema = z.strictObject({
+  Version: z.optional(z.enum(['2012-10-17', '2008-10-17'])),
+  Id: z.optional(z.string()),
+  Statement: z.union([policyStatementSchema, z.array(policyStatementSchema).check(z.minLength(1))]),
+});
 
 export type PolicyStatement = z.infer<typeof policyStatementSchema>;
 export type PolicyDocument = z.infer<typeof policyDocumentSchema>;

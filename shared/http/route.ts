@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import { logger as defaultLogger } from '../adapters/logger';
@@ -21,7 +21,7 @@ export interface RouteInput<B> {
 export interface RouteOptions<B> {
   readonly authenticator: Authenticator;
   /** Routes that take a JSON body name its schema; others get `undefined`. */
-  readonly body?: z.ZodType<B>;
+  readonly body?: z.ZodMiniType<B>;
   readonly maxBodyBytes?: number;
   readonly logger?: Pick<typeof defaultLogger, 'error' | 'warn' | 'info' | 'appendKeys' | 'resetKeys'>;
 }
@@ -76,7 +76,7 @@ function bodyLimits(maxBytes: number): MiddlewareObj<HttpEvent, HttpResult, Erro
   };
 }
 
-function jsonBody<B>(schema: z.ZodType<B>): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+function jsonBody<B>(schema: z.ZodMiniType<B>): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
   return {
     name: 'jsonBody',
     before: async (request: Request) => {
@@ -94,7 +94,7 @@ function jsonBody<B>(schema: z.ZodType<B>): MiddlewareObj<HttpEvent, HttpResult,
   };
 }
 
-export function validationErrorFrom(error: z.ZodError): ValidationError {
+export function validationErrorFrom(error: z.core.$ZodError): ValidationError {
   const issue = error.issues[0];
   if (!issue) return new ValidationError('invalid_request', 'The request is invalid.');
   const path = issue.path.map(String).join('.');
