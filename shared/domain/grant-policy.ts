@@ -36,6 +36,8 @@ export const issuerSchema = z
   })
   .check(
     z.superRefine((issuer, ctx) => {
+      // Refinements run even when the url check above failed; that failure is already reported.
+      if (!URL.canParse(issuer.url)) return;
       const url = new URL(issuer.url);
       const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
       if (url.protocol !== 'https:' && !(issuer.allowInsecureLoopback && loopback && url.protocol === 'http:')) {

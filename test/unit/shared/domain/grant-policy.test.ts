@@ -40,6 +40,17 @@ rules:
     expect(policy.rules).toHaveLength(1);
   });
 
+  test('an issuer url that is not a URL is reported as a policy error, not a crash', () => {
+    const message = parseError(`version: 1
+issuers:
+  - id: k8s
+    url: not a url
+    audiences: [nocreds]
+rules: []
+`);
+    expect(message).toContain('grants.yaml:4 issuers[0].url');
+  });
+
   test('a wrong role pattern is reported with its source, line and path', () => {
     const message = parseError(`version: 1
 rules:
