@@ -6,6 +6,7 @@ import { evaluateCertificate, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
+import { recordLeaseFailure } from './lease-failure';
 
 /** API Gateway gives up after 30 s; answer 202 well before, leaving time for the lease writes. */
 export const DEFAULT_READY_WITHIN_MS = 15_000;
@@ -51,10 +52,6 @@ export type IssueCertificateResult =
   | { readonly status: 'pending'; readonly leaseId: string; readonly lease: Lease };
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function describeError(error: unknown): string {
-  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1024);
-}
 
 /**
  * Issues a certificate from the caller's CSR through the profile its grant allows.
@@ -129,9 +126,7 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
       idempotencyToken: leaseId,
     }));
   } catch (error) {
-    await deps.leases
-      .update(leaseId, 'pending', { status: 'failed', failureReason: describeError(error), updatedAt: deps.clock.now().toISOString() })
-      .catch((writeError: unknown) => deps.onLeaseWriteFailure?.(leaseId, writeError));
+    await recordLeaseFailure(deps, leaseId, error);
     throw error;
   }
 

@@ -5,6 +5,7 @@ import { pendingLease, type Lease } from '../domain/lease';
 import { compileSession, type RequestedSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
+import { recordLeaseFailure } from './lease-failure';
 import type { SessionReuse } from './session-reuse';
 
 export interface VendCredentialsDeps {
@@ -118,10 +119,7 @@ async function vendNew(
   try {
     assumed = await deps.roleAssumer.assumeRole(session);
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    await deps.leases
-      .update(leaseId, 'pending', { status: 'failed', failureReason: reason.slice(0, 1024), updatedAt: deps.clock.now().toISOString() })
-      .catch((writeError: unknown) => deps.onLeaseWriteFailure?.(leaseId, writeError));
+    await recordLeaseFailure(deps, leaseId, error);
     throw error;
   }
 
