@@ -6,7 +6,7 @@ import { cachedRegExp, escapeRegExp, globSource, matchesGlob } from './glob';
 import { mostSpecificIssue } from './schema-issue';
 import type { Identity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
-import { MissingAttributeError, placeholdersIn, renderJson, renderTemplate, escapeForIamPolicy, type Attributes } from './template';
+import { MissingAttributeError, renderJson, renderTemplate, escapeForIamPolicy, type Attributes } from './template';
 import { STS_LIMITS } from './session';
 
 /**
@@ -400,4 +400,3 @@ export function isAdmin(policy: GrantPolicy, identity: Identity): boolean {
   return rules.some((r) => r.effect === 'allow' && r.admin);
 }
 
-export { placeholdersIn };
