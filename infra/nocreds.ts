@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -80,7 +80,10 @@ export interface NocredsProps {
 
   /**
    * Names this broker in signed GetCallerIdentity proofs (clients send it; a proof made for one
-   * broker is refused by another). @default - a name unique to this construct in its stack
+   * broker is refused by another, so it must differ between deployments: never reuse one id for
+   * dev and prod). Clients read it from the `ServerId` stack output.
+   * @default - `nocreds:<account>:<region>:<stack name>:<construct path>:<stack UUID>`, unique per
+   *   deployment (see defaultServerId)
    */
   readonly serverId?: string;
 
@@ -142,7 +145,7 @@ export class Nocreds extends Construct implements IBroker {
     this.optIn = props.brokeredRoles;
     this.grantPolicy = stageGrantPolicy(props.grantPolicyFile);
     this.certificateAuthorityArns = resolveCertificateAuthorities(this.grantPolicy, props.certificateAuthorityArns);
-    this.serverId = props.serverId ?? Names.uniqueResourceName(this, { maxLength: 64 }).toLowerCase();
+    this.serverId = props.serverId ?? defaultServerId(this);
     const revocation = props.credentialRevocation ?? false;
 
     this.table = new dynamodb.Table(this, 'LeaseTable', {
@@ -342,6 +345,23 @@ export class Nocreds extends Construct implements IBroker {
       target: new LambdaInvoke(target.function, { retryAttempts: 3, maxEventAge, deadLetterQueue: this.deadLetterQueue }),
     });
   }
+}
+
+/**
+ * The server id of a broker that was given none. Invariant: no two deployments share it, so a
+ * GetCallerIdentity proof made for one broker (say, dev) is refused by every other (prod) during
+ * the 15 minutes it would otherwise be accepted. Account, region, stack name and the construct's
+ * path say which broker it is; the random part is the UUID in the stack's CloudFormation id, drawn
+ * when the stack is created and fixed for its life, so it survives updates and differs for a stack
+ * deleted and created again under the same name. A token at synth: `cdk synth` stays offline and
+ * deterministic, and CloudFormation resolves it at deploy (the `ServerId` output shows the value).
+ */
+export function defaultServerId(scope: Construct): string {
+  const stack = Stack.of(scope);
+  const scopes = scope.node.scopes;
+  const path = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id.replace(/[^\w.-]/g, '-')).join('.');
+  const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+  return Fn.join(':', ['nocreds', stack.account, stack.region, stack.stackName, path, stackUuid]);
 }
 
 /** Where the audit function writes its reports in the audit bucket. */

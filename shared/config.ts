@@ -57,8 +57,18 @@ export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
-    serverId: env.NOCREDS_SERVER_ID ?? 'nocreds',
+    serverId: serverIdOf(env),
   };
+}
+
+/**
+ * A deployed broker must name itself (infra sets a per-deployment id): a shared default would let
+ * a proof made for one broker be replayed at another. Only local runs fall back to `nocreds-local`.
+ */
+function serverIdOf(env: Env): string {
+  if (env.NOCREDS_SERVER_ID) return env.NOCREDS_SERVER_ID;
+  if (env.AWS_LAMBDA_FUNCTION_NAME) throw new ConfigurationError('missing_setting', 'NOCREDS_SERVER_ID must be set in Lambda: it binds GetCallerIdentity proofs to this one broker.');
+  return 'nocreds-local';
 }
 
 export function loadConfig(env: Env = process.env): BrokerConfig {

@@ -1,6 +1,6 @@
 /**
  * Resolves the intrinsic functions of a synthesized template (`Ref`, `Fn::GetAtt ... Arn`,
- * `Fn::Join`, `Fn::Sub`) to the concrete strings CloudFormation would produce in one account and
+ * `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split`) to the concrete strings CloudFormation would produce in one account and
  * region, so policies can be evaluated (e.g. by @cloud-copilot/iam-simulate) as deployed.
  *
  * Resources without an explicit name get a stand-in physical name, `<stack>-<logicalId>`, used the
@@ -23,6 +23,8 @@ export interface DeploymentTarget {
   readonly region: string;
   readonly stackName: string;
   readonly partition?: string;
+  /** The stack's CloudFormation id (`AWS::StackId`); CloudFormation draws its UUID at creation. */
+  readonly stackId?: string;
 }
 
 interface ResourceKind {
@@ -111,6 +113,16 @@ export class CloudFormationResolver {
           variable.endsWith('.Arn') ? this.arnOf(variable.slice(0, -'.Arn'.length)) : this.resolveString({ Ref: variable }),
         );
       }
+      case 'Fn::Select': {
+        const [index, list] = args as [number | string, unknown];
+        const items = this.resolve(list);
+        if (!Array.isArray(items) || items[Number(index)] === undefined) throw new Error(`Fn::Select ${String(index)} of ${JSON.stringify(items)}`);
+        return items[Number(index)];
+      }
+      case 'Fn::Split': {
+        const [separator, source] = args as [string, unknown];
+        return this.resolveString(source).split(separator);
+      }
       default:
         throw new Error(`${name} is not resolved`);
     }
@@ -122,6 +134,7 @@ export class CloudFormationResolver {
       'AWS::Region': this.target.region,
       'AWS::AccountId': this.target.account,
       'AWS::StackName': this.target.stackName,
+      'AWS::StackId': this.target.stackId ?? `arn:${this.partition}:cloudformation:${this.target.region}:${this.target.account}:stack/${this.target.stackName}/00000000-0000-4000-8000-000000000000`,
       'AWS::URLSuffix': 'amazonaws.com',
     };
     if (target in pseudo) return pseudo[target]!;
