@@ -92,6 +92,8 @@ export interface LeaseOperationsConfig {
   readonly revocationEnabled: boolean;
   /** Names of the broker-managed inline deny policies on opted-in roles start with this. */
   readonly revocationPolicyPrefix: string;
+  /** Path and name of the revoker role the broker assumes in a brokered role's account to write those policies. */
+  readonly revokerRoleName?: string;
   /** EventBridge bus for nocreds events; unset: events are not published. */
   readonly eventBusName?: string;
   /** S3 bucket (and key prefix) for audit reports. */
@@ -122,6 +124,8 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
     cursorKey,
     revocationEnabled: revocation === 'true',
     revocationPolicyPrefix: env.NOCREDS_REVOCATION_POLICY_PREFIX || 'nocreds-revoked',
+    // Unset: the adapter's default (DEFAULT_REVOKER_ROLE_NAME), which BrokeredRole also uses.
+    revokerRoleName: env.NOCREDS_REVOKER_ROLE_NAME || undefined,
     eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
     reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
     reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),

@@ -1,10 +1,9 @@
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
-import { IamSessionRevoker } from '../../shared/adapters/iam-session-revoker';
+import { IamSessionRevoker, revokerRoleIamClients } from '../../shared/adapters/iam-session-revoker';
 import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
@@ -20,6 +19,7 @@ import { leasesRoutes, routeOf } from './routes';
 // Composition root: everything is built once per cold start.
 const config = loadConfig();
 const operations = loadLeaseOperationsConfig();
+const sts = new STSClient(sdkClientConfig(config));
 const onLeaseWriteFailure = (leaseId: string, error: unknown) => logger.error('lease left pending after a failure', { leaseId, error: error as Error });
 const routes = leasesRoutes({
   grants: config.grants,
@@ -29,8 +29,8 @@ const routes = leasesRoutes({
   cursors: new PageCursors(operations.cursorKey),
   authenticator: brokerAuthenticator(config.grants, config),
   // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
-  ...(operations.revocationEnabled ? { sessionRevoker: new IamSessionRevoker(new IAMClient(sdkClientConfig(config)), { policyPrefix: operations.revocationPolicyPrefix }) } : {}),
-  credentials: { roleAssumer: new StsRoleAssumer(new STSClient(sdkClientConfig(config))), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
+  ...(operations.revocationEnabled ? { sessionRevoker: sessionRevoker() } : {}),
+  credentials: { roleAssumer: new StsRoleAssumer(sts), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
   certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
 });
 
@@ -40,3 +40,12 @@ export const handler = async (event: HttpEvent, context: Context) => {
   if (!route) return errorResponse(new NotFoundError('route_not_found', 'No such lease route.'), requestIdOf(event));
   return routes[route](event, context);
 };
+
+/**
+ * Deny policies are written in the role's own account, through the revoker role there (never with
+ * the broker's own IAM client, which would write on a same-named role in the broker's account).
+ */
+function sessionRevoker(): IamSessionRevoker {
+  const clients = revokerRoleIamClients({ sts, iamConfig: sdkClientConfig(config), ...(operations.revokerRoleName ? { roleName: operations.revokerRoleName } : {}) });
+  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix });
+}

@@ -1,5 +1,6 @@
-import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { ConfigurationError, DependencyDeniedError } from '../domain/errors';
+import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { ConfigurationError, ConflictError, DependencyDeniedError, NocredsError } from '../domain/errors';
 import { STS_LIMITS } from '../domain/session';
 import type { SessionBlock, SessionRevoker } from '../ports';
 import { errorName, mapSdkError } from './sdk-errors';
@@ -16,6 +17,88 @@ export interface IamSessionRevokerOptions {
   readonly maxPolicyChars?: number;
   /** The longest session the broker vends: a cut-off is kept this long (role chaining caps it at 1 h). */
   readonly maxSessionSeconds?: number;
+}
+
+/**
+ * The revoker role the broker assumes in a brokered role's account (path and name), created there
+ * by `BrokeredRole` (infra/brokered-role.ts). Outside any opt-in path and untagged, so it is never
+ * vendable; it trusts only the broker's lease and renewal function roles with sts:AssumeRole alone.
+ */
+export const DEFAULT_REVOKER_ROLE_NAME = 'nocreds-revoker/nocreds-session-revoker';
+
+/** An account whose roles' deny policies are managed, named as IAM names it. */
+export interface RevocationAccount {
+  readonly partition: string;
+  readonly account: string;
+}
+
+/**
+ * The IAM client that manages deny policies on roles of `target`'s account, and no other: an IAM
+ * call goes to the account of the caller's credentials, never the account in a role ARN, so a
+ * client of the wrong account would write the deny on a same-named role there and report success.
+ * Throws (a NocredsError) when the broker cannot act in that account.
+ */
+export type IamClientForAccount = (target: RevocationAccount) => IAMClient;
+
+/** Roles of one account only, through `client` (whose credentials are that account's). Any other account fails closed. */
+export function singleAccountIamClients(account: string, client: IAMClient): IamClientForAccount {
+  return (target) => {
+    if (target.account !== account) throw revocationUnavailable(target, `this broker manages deny policies in account ${account} only`);
+    return client;
+  };
+}
+
+export interface RevokerRoleClientsOptions {
+  /** Calls sts:AssumeRole with the broker's own credentials. */
+  readonly sts: STSClient;
+  /** Region, endpoint, retries of the IAM clients; their credentials come from the revoker role. */
+  readonly iamConfig?: Omit<IAMClientConfig, 'credentials'>;
+  /** The revoker role's path and name in every account. @default DEFAULT_REVOKER_ROLE_NAME */
+  readonly roleName?: string;
+  /** The session name the broker uses on the revoker role (shows in CloudTrail). @default 'nocreds-revocation' */
+  readonly sessionName?: string;
+}
+
+/**
+ * In every account, the revoker role there (`arn:<partition>:iam::<account>:role/<roleName>`):
+ * one IAM client per account, its credentials from sts:AssumeRole on that role, renewed by the SDK
+ * before they expire. A missing or untrusting revoker role fails as `revocation_unavailable`.
+ */
+export function revokerRoleIamClients(options: RevokerRoleClientsOptions): IamClientForAccount {
+  const roleName = options.roleName ?? DEFAULT_REVOKER_ROLE_NAME;
+  const clients = new Map<string, IAMClient>();
+  return (target) => {
+    const roleArn = `arn:${target.partition}:iam::${target.account}:role/${roleName}`;
+    let client = clients.get(roleArn);
+    if (!client) {
+      const credentials = async () => {
+        try {
+          const out = await options.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: options.sessionName ?? 'nocreds-revocation', DurationSeconds: 900 }));
+          const c = out.Credentials;
+          if (!c?.AccessKeyId || !c.SecretAccessKey) throw Object.assign(new Error('AssumeRole returned no credentials'), { name: 'InternalFailure' });
+          return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}), ...(c.Expiration ? { expiration: c.Expiration } : {}) };
+        } catch (error) {
+          // Built again next time: a revoker role deployed later is picked up without a cold start.
+          clients.delete(roleArn);
+          const name = errorName(error);
+          if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'NoSuchEntity' || name === 'NoSuchEntityException') {
+            throw revocationUnavailable(target, `the broker cannot assume ${roleArn} (deploy it with BrokeredRole in that account, trusting this broker's lease and renewal function roles)`, error);
+          }
+          throw mapSdkError('STS', error);
+        }
+      };
+      client = new IAMClient({ ...options.iamConfig, credentials });
+      clients.set(roleArn, client);
+    }
+    return client;
+  };
+}
+
+function revocationUnavailable(target: RevocationAccount, why: string, cause?: unknown): ConflictError {
+  return new ConflictError('revocation_unavailable', `Sessions of roles in account ${target.account} cannot be blocked: ${why}. Nothing was revoked; the lease stays active.`, {
+    details: { account: target.account },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** A broker-managed policy, as its name describes it. */
@@ -42,8 +125,13 @@ type Managed =
  * (the revoked ones included), kept for the longest session the broker vends. Room for it is kept
  * free, so the cut-off always fits.
  *
- * Needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:PutRolePolicy and
- * iam:DeleteRolePolicy, on the opted-in roles only.
+ * Every IAM call for a role goes to that role's own account, through `clientFor` (in a deployment,
+ * the revoker role there: revokerRoleIamClients). Invariant: a deny is written on the role the
+ * session was issued for, or nowhere (and then the revocation fails); never on a same-named role
+ * in another account.
+ *
+ * The client's credentials need iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy,
+ * iam:PutRolePolicy and iam:DeleteRolePolicy, on the opted-in roles only.
  */
 export class IamSessionRevoker implements SessionRevoker {
   private readonly roleIds = new Map<string, string>();
@@ -52,7 +140,7 @@ export class IamSessionRevoker implements SessionRevoker {
   private readonly maxSessionSeconds: number;
 
   constructor(
-    private readonly client: IAMClient,
+    private readonly clientFor: IamClientForAccount,
     options: IamSessionRevokerOptions = {},
   ) {
     this.prefix = options.policyPrefix ?? 'nocreds-revoked';
@@ -61,10 +149,10 @@ export class IamSessionRevoker implements SessionRevoker {
   }
 
   async block(request: { roleArn: string; roleSessionName: string; issuedAt: Date; expiresAt: Date; now: Date }): Promise<SessionBlock> {
-    const roleName = roleNameOf(request.roleArn);
-    const userId = `${await this.roleId(roleName)}:${request.roleSessionName}`;
+    const role = this.roleOf(request.roleArn);
+    const userId = `${await this.roleId(role)}:${request.roleSessionName}`;
     const now = epoch(request.now);
-    const { managed, others } = await this.inventory(roleName);
+    const { managed, others } = await this.inventory(role);
     const live = managed.filter((m) => m.until > now);
 
     const existing = live.find((m) => m.kind === 'session' && m.session === request.roleSessionName);
@@ -79,7 +167,7 @@ export class IamSessionRevoker implements SessionRevoker {
     // Session policies leave room for a cut-off, so the fallback itself can always be written.
     if (used + session.document.length + cutoff.document.length <= this.maxPolicyChars) {
       try {
-        await this.put(roleName, session.name, session.document);
+        await this.put(role, session.name, session.document);
         return { method: 'session-deny', policyName: session.name };
       } catch (error) {
         // A concurrent revocation took the room first: fall back like a full role.
@@ -87,19 +175,27 @@ export class IamSessionRevoker implements SessionRevoker {
       }
     }
     if (others + cutoff.document.length > this.maxPolicyChars) {
-      throw new ConfigurationError('revocation_policy_no_room', `Role ${roleName}'s own inline policies leave no room for the broker's deny policy under IAM's ${this.maxPolicyChars}-character limit.`);
+      throw new ConfigurationError('revocation_policy_no_room', `Role ${role.name}'s own inline policies leave no room for the broker's deny policy under IAM's ${this.maxPolicyChars}-character limit.`);
     }
-    await this.put(roleName, cutoff.name, cutoff.document);
+    await this.put(role, cutoff.name, cutoff.document);
     // Every session denied so far was issued before now: the cut-off covers them all.
-    for (const m of live) await this.delete(roleName, m.name);
+    for (const m of live) await this.delete(role, m.name);
     return { method: 'token-issue-time-cutoff', policyName: cutoff.name, issuedBefore: request.now.toISOString() };
   }
 
   async prune(roleArn: string, now: Date): Promise<number> {
-    const roleName = roleNameOf(roleArn);
-    const expired = (await this.managedPolicies(roleName)).filter((m) => m.until <= epoch(now));
-    for (const m of expired) await this.delete(roleName, m.name);
+    const role = this.roleOf(roleArn);
+    const expired = (await this.managedPolicies(role)).filter((m) => m.until <= epoch(now));
+    for (const m of expired) await this.delete(role, m.name);
     return expired.length;
+  }
+
+  /** The role and the client of its own account (throws when the broker cannot act there). */
+  private roleOf(roleArn: string): TargetRole {
+    const parts = /^arn:([\w-]+):iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+    if (!parts) throw new ConflictError('lease_incomplete', `${roleArn} is not an IAM role ARN; its sessions cannot be blocked.`);
+    const [, partition, account, name] = parts as unknown as [string, string, string, string];
+    return { arn: roleArn, name, client: this.clientFor({ partition, account }) };
   }
 
   private sessionPolicyName(session: string, until: number): string {
@@ -121,76 +217,79 @@ export class IamSessionRevoker implements SessionRevoker {
     return undefined;
   }
 
-  private async policyNames(roleName: string): Promise<string[]> {
+  private async policyNames(role: TargetRole): Promise<string[]> {
     const names: string[] = [];
     let marker: string | undefined;
     do {
-      const out = await this.call(roleName, () => this.client.send(new ListRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) })));
+      const out = await this.call(role, () => role.client.send(new ListRolePoliciesCommand({ RoleName: role.name, ...(marker ? { Marker: marker } : {}) })));
       names.push(...(out.PolicyNames ?? []));
       marker = out.IsTruncated ? out.Marker : undefined;
     } while (marker);
     return names;
   }
 
-  private async managedPolicies(roleName: string): Promise<Managed[]> {
-    return (await this.policyNames(roleName)).map((n) => this.parse(n)).filter((m): m is Managed => m !== undefined);
+  private async managedPolicies(role: TargetRole): Promise<Managed[]> {
+    return (await this.policyNames(role)).map((n) => this.parse(n)).filter((m): m is Managed => m !== undefined);
   }
 
   /** The broker's policies on the role, and the size of everything else inline on it. */
-  private async inventory(roleName: string): Promise<{ managed: Managed[]; others: number }> {
+  private async inventory(role: TargetRole): Promise<{ managed: Managed[]; others: number }> {
     const managed: Managed[] = [];
     let others = 0;
-    for (const name of await this.policyNames(roleName)) {
+    for (const name of await this.policyNames(role)) {
       const ours = this.parse(name);
       if (ours) {
         managed.push(ours);
         continue;
       }
-      const out = await this.call(roleName, () => this.client.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
+      const out = await this.call(role, () => role.client.send(new GetRolePolicyCommand({ RoleName: role.name, PolicyName: name })));
       others += minifiedLength(decodePolicy(out.PolicyDocument ?? '{}'));
     }
     return { managed, others };
   }
 
-  private async roleId(roleName: string): Promise<string> {
-    const known = this.roleIds.get(roleName);
+  /** Keyed by ARN: same-named roles in two accounts have different ids. */
+  private async roleId(role: TargetRole): Promise<string> {
+    const known = this.roleIds.get(role.arn);
     if (known) return known;
-    const out = await this.call(roleName, () => this.client.send(new GetRoleCommand({ RoleName: roleName })));
+    const out = await this.call(role, () => role.client.send(new GetRoleCommand({ RoleName: role.name })));
     const id = out.Role?.RoleId;
     if (!id) throw mapSdkError('IAM', Object.assign(new Error('GetRole returned no RoleId'), { name: 'InternalFailure' }));
-    this.roleIds.set(roleName, id);
+    this.roleIds.set(role.arn, id);
     return id;
   }
 
-  private async put(roleName: string, policyName: string, document: string): Promise<void> {
+  private async put(role: TargetRole, policyName: string, document: string): Promise<void> {
     try {
-      await this.client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }));
+      await role.client.send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: policyName, PolicyDocument: document }));
     } catch (error) {
       if (errorName(error) === 'LimitExceededException' || errorName(error) === 'LimitExceeded') {
-        throw new ConfigurationError('revocation_policy_no_room', `IAM refused another inline policy on role ${roleName}: its size limit is reached.`, { cause: error });
+        throw new ConfigurationError('revocation_policy_no_room', `IAM refused another inline policy on role ${role.name}: its size limit is reached.`, { cause: error });
       }
-      throw this.mapError(roleName, error);
+      throw this.mapError(role.name, error);
     }
   }
 
-  private async delete(roleName: string, policyName: string): Promise<void> {
+  private async delete(role: TargetRole, policyName: string): Promise<void> {
     try {
-      await this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+      await role.client.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policyName }));
     } catch (error) {
       // Already gone (another run pruned it): the outcome wanted.
-      if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity') throw this.mapError(roleName, error);
+      if (errorName(error) !== 'NoSuchEntityException' && errorName(error) !== 'NoSuchEntity') throw this.mapError(role.name, error);
     }
   }
 
-  private async call<T>(roleName: string, send: () => Promise<T>): Promise<T> {
+  private async call<T>(role: TargetRole, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      throw this.mapError(roleName, error);
+      throw this.mapError(role.name, error);
     }
   }
 
   private mapError(roleName: string, error: unknown) {
+    // Already a domain error (the revoker role could not be assumed): keep its code.
+    if (error instanceof NocredsError) return error;
     const name = errorName(error);
     if (name === 'AccessDenied' || name === 'AccessDeniedException') {
       return new DependencyDeniedError('revocation_not_permitted', `The broker may not manage deny policies on role ${roleName}; only roles that opted in to revocation allow it.`, { cause: error });
@@ -215,9 +314,11 @@ export function cutoffPolicy(issuedBefore: number): string {
   });
 }
 
-function roleNameOf(roleArn: string): string {
-  const resource = roleArn.split(':').slice(5).join(':');
-  return resource.slice(resource.lastIndexOf('/') + 1);
+/** A role, and the IAM client of its own account. */
+interface TargetRole {
+  readonly arn: string;
+  readonly name: string;
+  readonly client: IAMClient;
 }
 
 function epoch(date: Date): number {

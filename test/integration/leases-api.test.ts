@@ -5,7 +5,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { leasesRoutes } from '../../functions/leases/routes';
 import { createTableInput, DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
-import { IamSessionRevoker } from '../../shared/adapters/iam-session-revoker';
+import { IamSessionRevoker, singleAccountIamClients } from '../../shared/adapters/iam-session-revoker';
 import { JoseTokenVerifier } from '../../shared/adapters/jose-token-verifier';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
@@ -85,7 +85,7 @@ rules:
 
 beforeEach(() => {
   clock = new FixedClock(Date.now());
-  routes = routesWith(new IamSessionRevoker(iam));
+  routes = routesWith(new IamSessionRevoker(singleAccountIamClients(ACCOUNT, iam)));
 });
 
 afterAll(() => issuer.stop());
@@ -213,7 +213,7 @@ test("when one more session policy would pass IAM's 10,240-character limit, a ro
 });
 
 test('the renewal job removes a deny once its session has expired', async () => {
-  const revoker = new IamSessionRevoker(iam);
+  const revoker = new IamSessionRevoker(singleAccountIamClients(ACCOUNT, iam));
   const id = await vend('team-c', 900);
   await call('team-c', 'POST', `/v1/leases/${id}/revoke`);
   expect(Object.keys(await denyPolicies('team-c-app'))).toHaveLength(1);
@@ -286,7 +286,7 @@ test('revocations on one role at the same moment never overwrite each other (one
   await iam.send(new CreateRoleCommand({ RoleName: 'shared-app', AssumeRolePolicyDocument: TRUST }));
   const roleArn = `arn:aws:iam::${ACCOUNT}:role/shared-app`;
   // Two Lambda instances: two revokers, each with its own client.
-  const revokers = [new IamSessionRevoker(new IAMClient(awsClientConfig())), new IamSessionRevoker(new IAMClient(awsClientConfig()))];
+  const revokers = [new IamSessionRevoker(singleAccountIamClients(ACCOUNT, new IAMClient(awsClientConfig()))), new IamSessionRevoker(singleAccountIamClients(ACCOUNT, new IAMClient(awsClientConfig())))];
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + 900_000);
   const sessions = ['01CONCURRENT00000000000001', '01CONCURRENT00000000000002', '01CONCURRENT00000000000003', '01CONCURRENT00000000000004'];
