@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { NagSuppressions } from 'cdk-nag';
+import { renderArnForNag as renderForNag } from './brokered-role';
 import { AUDIT_REPORT_PREFIX, type Nocreds } from './nocreds';
 
 /**
@@ -99,17 +100,3 @@ function hasAccessLogs(broker: Nocreds): boolean {
   return bucket.loggingConfiguration !== undefined;
 }
 
-/** cdk-nag's rendering of a resolved value: intrinsics become `<LogicalId.Attr>` and `<AWS::Pseudo>`. */
-function renderForNag(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const v = value as Record<string, unknown>;
-    if ('Ref' in v) return `<${String(v.Ref)}>`;
-    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-    if ('Fn::Join' in v) {
-      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(renderForNag).join(separator);
-    }
-  }
-  return JSON.stringify(value);
-}

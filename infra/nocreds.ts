@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -17,10 +17,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../shared/adapters/dynamo-lease-store';
 import { assertEntriesExist, BROKER_FUNCTION_NAMES, BrokerFunction, type BrokerFunctionName } from './broker-function';
-import { VENDING_ACTIONS, type BrokeredRoleOptIn, type IBroker } from './brokered-role';
-
-/** What revoking a credentials lease needs on the session's role (see shared/adapters/iam-session-revoker.ts). */
-const REVOCATION_ACTIONS = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
+import { DEFAULT_REVOKER_ROLE_NAME } from '../shared/adapters/iam-session-revoker';
+import { REVOCATION_ACTIONS, splitRoleName, VENDING_ACTIONS, type BrokeredRoleOptIn, type BrokerRevocation, type IBroker } from './brokered-role';
 import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
 import { NocredsMonitoring } from './monitoring';
 import { suppressNagFindings } from './nag-suppressions';
@@ -50,12 +48,19 @@ export interface NocredsProps {
   readonly certificateAuthorityArns?: string[];
 
   /**
-   * Lets the broker block a revoked credentials lease's session with a deny policy on its role
-   * (iam:GetRole, ListRolePolicies, GetRolePolicy, PutRolePolicy, DeleteRolePolicy on opted-in roles only). Off: revoking a
-   * credentials lease marks it revoked, and its session stays valid until it expires.
+   * Lets the broker block a revoked credentials lease's session with a deny policy on its role.
+   * The policy is written in the role's own account, by the revoker role there (`BrokeredRole`
+   * makes it; see SessionRevokerRole): the broker's lease and renewal functions may only
+   * sts:AssumeRole that role in each opted-in account, and hold no IAM write permission
+   * themselves. Without a revoker role in the role's account, a revoke fails (409
+   * `revocation_unavailable`) and the lease stays active. Off: revoking a credentials lease marks
+   * it revoked, and its session stays valid until it expires.
    * @default false
    */
   readonly credentialRevocation?: boolean;
+
+  /** The revoker role's `[path/]name` in every opted-in account. @default 'nocreds-revoker/nocreds-session-revoker' */
+  readonly revokerRoleName?: string;
 
   /** How often the renewal job runs. @default Duration.minutes(5) */
   readonly renewalInterval?: Duration;
@@ -135,6 +140,8 @@ export class Nocreds extends Construct implements IBroker {
   readonly certificateAuthorityArns: readonly string[];
   readonly serverId: string;
   readonly vendingRoles: readonly iam.IRole[];
+  /** Set with credentialRevocation: who assumes the revoker roles, and their name. */
+  readonly revocation?: BrokerRevocation;
   /** The HMAC key of lease-listing cursors. */
   readonly cursorKey: secretsmanager.Secret;
 
@@ -147,6 +154,8 @@ export class Nocreds extends Construct implements IBroker {
     this.certificateAuthorityArns = resolveCertificateAuthorities(this.grantPolicy, props.certificateAuthorityArns);
     this.serverId = props.serverId ?? defaultServerId(this);
     const revocation = props.credentialRevocation ?? false;
+    const revokerRoleName = props.revokerRoleName ?? DEFAULT_REVOKER_ROLE_NAME;
+    splitRoleName(revokerRoleName);
 
     this.table = new dynamodb.Table(this, 'LeaseTable', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -201,6 +210,7 @@ export class Nocreds extends Construct implements IBroker {
       reportBucket: this.auditBucket.bucketName,
       cursorKey: this.cursorKey.secretValue.unsafeUnwrap(),
       revocation,
+      revokerRoleName,
       serverId: this.serverId,
       logLevel: props.logLevel ?? 'INFO',
       leaseRetentionDays: (props.leaseRetention ?? Duration.days(90)).toDays(),
@@ -218,6 +228,7 @@ export class Nocreds extends Construct implements IBroker {
     }
     this.functions = functions;
     this.vendingRoles = [functions.credentials.role, functions.leases.role];
+    if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role], revokerRoleName };
 
     this.grantLeaseAccess(functions);
     this.grantVendingAccess(functions, revocation);
@@ -244,6 +255,12 @@ export class Nocreds extends Construct implements IBroker {
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL for OIDC callers (token in Authorization) and GetCallerIdentity proofs', value: this.api.apiEndpoint });
     new CfnOutput(this, 'IamApiUrl', { description: 'Base URL for SigV4 (IAM) callers', value: this.iamApi.apiEndpoint });
     new CfnOutput(this, 'ServerId', { description: 'The broker id clients bind into GetCallerIdentity proofs', value: this.serverId });
+    if (this.revocation) {
+      new CfnOutput(this, 'RevocationRoleArns', {
+        description: `Roles a revoker role (${revokerRoleName}) must trust with sts:AssumeRole, in every account with brokered roles`,
+        value: Stack.of(this).toJsonString(this.revocation.roles.map((r) => r.roleArn)),
+      });
+    }
     new CfnOutput(this, 'VendingRoleArns', { description: 'Roles a brokered role must trust (sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity)', value: Stack.of(this).toJsonString(this.vendingRoles.map((r) => r.roleArn)) });
     new CfnOutput(this, 'LeaseTableName', { value: this.table.tableName });
     new CfnOutput(this, 'AuditBucketName', { value: this.auditBucket.bucketName });
@@ -264,17 +281,20 @@ export class Nocreds extends Construct implements IBroker {
     }
   }
 
-  /** STS on opted-in roles (vending, and renewing credentials leases); IAM deny policies only when revocation is on. */
+  /**
+   * STS on opted-in roles (vending, and renewing credentials leases). With revocation, the lease and
+   * renewal functions may also assume the revoker role of each opted-in account, and nothing more:
+   * the deny policies are written with that account's credentials, never the broker's.
+   */
   private grantVendingAccess(functions: Record<BrokerFunctionName, BrokerFunction>, revocation: boolean): void {
+    const revokerArns = revocation ? this.revokerRoleArns() : [];
     for (const name of ['credentials', 'leases'] as const) {
       functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, VENDING_ACTIONS));
-      for (const deny of this.optIn.denyOthers(this, VENDING_ACTIONS)) functions[name].role.addToPrincipalPolicy(deny);
+      for (const deny of this.optIn.denyOthers(this, VENDING_ACTIONS, name === 'leases' ? revokerArns : [])) functions[name].role.addToPrincipalPolicy(deny);
     }
     if (revocation) {
-      // The leases function writes a deny for a revoked session (it needs the role id for aws:userid, and
-      // the size of the role's other inline policies to stay under IAM's limit); the renewal job prunes entries past expiry.
       for (const name of ['leases', 'renewal'] as const) {
-        functions[name].role.addToPrincipalPolicy(this.optIn.statement(this, REVOCATION_ACTIONS));
+        functions[name].role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: revokerArns }));
       }
     }
     // The broker's own roles are never vendable nor rewritable by the broker, even if someone tags
@@ -283,6 +303,13 @@ export class Nocreds extends Construct implements IBroker {
     for (const name of ['credentials', 'leases', 'renewal'] as const) {
       functions[name].role.addToPrincipalPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...VENDING_ACTIONS, ...REVOCATION_ACTIONS], resources: ownRoles }));
     }
+  }
+
+  /** The revoker role's ARN in each opted-in account. */
+  private revokerRoleArns(): string[] {
+    const { path, name } = splitRoleName(this.revocation?.revokerRoleName ?? DEFAULT_REVOKER_ROLE_NAME);
+    const stack = Stack.of(this);
+    return this.optIn.accountsOf(this).map((account) => Arn.format({ service: 'iam', region: '', account, resource: 'role', resourceName: `${path.slice(1)}${name}` }, stack));
   }
 
   /**
@@ -374,6 +401,8 @@ export interface BrokerSettings {
   readonly reportBucket: string;
   readonly cursorKey: string;
   readonly revocation: boolean;
+  /** The revoker role's `[path/]name` in every account (NOCREDS_REVOKER_ROLE_NAME). */
+  readonly revokerRoleName?: string;
   readonly serverId: string;
   readonly logLevel: LogLevel;
   readonly leaseRetentionDays: number;
@@ -392,6 +421,7 @@ export function brokerEnvironment(name: BrokerFunctionName, settings: BrokerSett
     NOCREDS_LOG_LEVEL: settings.logLevel,
     NOCREDS_LEASE_RETENTION_DAYS: String(settings.leaseRetentionDays),
     ...(['leases', 'renewal', 'audit'].includes(name) ? { NOCREDS_CURSOR_KEY: settings.cursorKey } : {}),
+    ...(settings.revocation && settings.revokerRoleName && ['leases', 'renewal'].includes(name) ? { NOCREDS_REVOKER_ROLE_NAME: settings.revokerRoleName } : {}),
     ...(name === 'audit' ? { NOCREDS_REPORT_BUCKET: settings.reportBucket, NOCREDS_REPORT_PREFIX: AUDIT_REPORT_PREFIX } : {}),
   };
 }

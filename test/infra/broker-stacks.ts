@@ -27,7 +27,8 @@ export interface BrokerStack {
  * Two brokers in one app, synthesized once per test file: bundling is skipped (the bundle test
  * builds every function with esbuild), cdk-nag's AwsSolutions pack runs on both.
  * - `minimal`: path opt-in, the CA the grant policy names, revocation off, defaults everywhere;
- * - `full`: tag opt-in across two accounts, two CAs, revocation on, alarm topic, access-log bucket.
+ * - `full`: tag opt-in across two accounts, two CAs, revocation on (and so a revoker role), alarm
+ *   topic, access-log bucket.
  */
 export function synthBrokers(): { minimal: BrokerStack; full: BrokerStack } {
   // CloudFormation schema validation (about 10 s of WASM) runs in `npm run synth`, not here.
@@ -49,6 +50,8 @@ export function synthBrokers(): { minimal: BrokerStack; full: BrokerStack } {
     serverId: 'broker.example.org',
     logLevel: 'DEBUG',
   });
+  // With revocation on, a BrokeredRole brings its account's revoker role.
+  new BrokeredRole(fullStack, 'App', { broker: full, roleName: 'app' });
 
   Aspects.of(app).add(new AwsSolutionsChecks());
   return {

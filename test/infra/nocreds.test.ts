@@ -64,7 +64,7 @@ describe('functions', () => {
         NOCREDS_GRANT_POLICY_FILE: '/var/task/grants.json',
         NOCREDS_EVENT_BUS_NAME: { Ref: logicalId(minimal.stack, minimal.broker.eventBus) },
         NOCREDS_REVOCATION_ENABLED: 'false',
-        NOCREDS_SERVER_ID: minimal.broker.serverId,
+        NOCREDS_SERVER_ID: minimal.stack.resolve(minimal.broker.serverId),
         NOCREDS_LOG_LEVEL: 'INFO',
         NOCREDS_LEASE_RETENTION_DAYS: '90',
         NODE_OPTIONS: '--enable-source-maps',
@@ -155,18 +155,41 @@ describe('least privilege', () => {
     expect(actionsOf(roleStatements(minimal, 'audit')).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
-  it('with tag opt-in, conditions STS (and revocation IAM) on the role tag, in each opted-in account', () => {
+  it('with tag opt-in, conditions STS on the role tag, in each opted-in account', () => {
     const tagged = { StringEquals: { 'aws:ResourceTag/nocreds:brokered': 'true' } };
     const roleArns = [ACCOUNT, OTHER_ACCOUNT].map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/*`]] }));
     for (const name of ['credentials', 'leases'] as const) {
-      const sts = roleStatements(full, name).find((s) => s.Effect === 'Allow' && actionsOf([s]).includes('sts:AssumeRole'))!;
+      const sts = roleStatements(full, name).find((s) => s.Effect === 'Allow' && actionsOf([s]).includes('sts:TagSession'))!;
       expect(sts).toMatchObject({ Resource: roleArns, Condition: tagged });
     }
+  });
+
+  it('with revocation, lets the lease and renewal functions assume the revoker role of each opted-in account, and write no IAM policy themselves', () => {
+    const revokers = [ACCOUNT, OTHER_ACCOUNT].map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/nocreds-revoker/nocreds-session-revoker`]] }));
     for (const name of ['leases', 'renewal'] as const) {
-      const iam = roleStatements(full, name).find((s) => actionsOf([s]).includes('iam:PutRolePolicy'))!;
-      expect(actionsOf([iam])).toEqual(['iam:DeleteRolePolicy', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy']);
-      expect(iam).toMatchObject({ Resource: roleArns, Condition: tagged });
+      const statements = roleStatements(full, name).filter((s) => s.Effect === 'Allow');
+      expect(statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('iam:')))).toEqual([]);
+      expect(statements.filter((s) => JSON.stringify(s.Resource).includes('nocreds-revoker'))).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: revokers }]);
     }
+    for (const name of ['credentials', 'certificates', 'audit', 'whoami'] as const) {
+      expect(JSON.stringify(roleStatements(full, name).filter((s) => s.Effect === 'Allow'))).not.toContain('nocreds-revoker');
+    }
+    const fn = Object.values(full.template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment.Variables.NOCREDS_REVOKER_ROLE_NAME).filter(Boolean);
+    expect(fn).toEqual(['nocreds-revoker/nocreds-session-revoker', 'nocreds-revoker/nocreds-session-revoker']);
+  });
+
+  it("creates the account's revoker role once per stack with a BrokeredRole, trusting the lease and renewal roles with sts:AssumeRole only", () => {
+    expect(minimal.template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'nocreds-session-revoker' } })).toEqual({});
+    const roles = Object.values(full.template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'nocreds-session-revoker' } }));
+    expect(roles).toHaveLength(1);
+    const revoker = roles[0]!.Properties;
+    expect(revoker.Path).toBe('/nocreds-revoker/');
+    // Not opted in: no opt-in tag, so the broker can never vend it.
+    expect(JSON.stringify(revoker.Tags ?? [])).not.toContain('nocreds:brokered');
+    const trust = revoker.AssumeRolePolicyDocument.Statement as Statement[];
+    expect(trust).toEqual(
+      (['leases', 'renewal'] as const).map((name) => ({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] } } })),
+    );
   });
 
   it('grants iam:PutRolePolicy to no one unless revocation is enabled', () => {

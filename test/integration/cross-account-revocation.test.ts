@@ -50,7 +50,7 @@ function world() {
 async function vend(w: ReturnType<typeof world>): Promise<string> {
   const { vendCredentials } = await import('../../shared/use-cases/vend-credentials');
   const { teamA } = await import('../unit/functions/leases/lease-fixture');
-  const vended = await vendCredentials({ ...w.deps, ...w.deps.credentials }, { identity: teamA, requestId: 'r', roleArn: APP_ROLE, durationSeconds: 900 });
+  const vended = await vendCredentials({ ...w.deps, roleAssumer: w.sts }, { identity: teamA, requestId: 'r', roleArn: APP_ROLE, durationSeconds: 900 });
   return vended.leaseId;
 }
 
