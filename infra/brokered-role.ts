@@ -107,6 +107,11 @@ export interface BrokerRevocation {
   readonly roles: readonly iam.IRole[];
   /** The revoker role's path and name in every account (see DEFAULT_REVOKER_ROLE_NAME). */
   readonly revokerRoleName: string;
+  /**
+   * The broker's own roles (every function's): the revoker role may never write on them, even
+   * if someone tags one with the opt-in marker (a function could otherwise widen itself through it).
+   */
+  readonly brokerRoles?: readonly iam.IRole[];
 }
 
 /** What a role needs to know about a broker to trust it. `Nocreds` is one. */
@@ -197,8 +202,9 @@ export class SessionRevokerRole extends iam.Role {
     });
     const account = Stack.of(this).account;
     this.addToPolicy(props.broker.optIn.statement(this, REVOCATION_ACTIONS, [account]));
-    // Tagging it with the opt-in marker must not let it rewrite itself.
-    this.addToPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...REVOCATION_ACTIONS], resources: [this.roleArn] }));
+    // Tagging it, or a broker role, with the opt-in marker must not let it rewrite itself or the broker.
+    const neverWritten = [this.roleArn, ...[...revocation.roles, ...(revocation.brokerRoles ?? [])].map((role) => role.roleArn)];
+    this.addToPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...REVOCATION_ACTIONS], resources: [...new Set(neverWritten)] }));
     // Here rather than in nag-suppressions.ts: this role lives in the brokered roles' stacks, often without a broker.
     const optInArns = props.broker.optIn.roleArns(this, [account]).map((arn) => `Resource::${renderArnForNag(Stack.of(this).resolve(arn))}`);
     NagSuppressions.addResourceSuppressions(

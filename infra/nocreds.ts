@@ -228,7 +228,7 @@ export class Nocreds extends Construct implements IBroker {
     }
     this.functions = functions;
     this.vendingRoles = [functions.credentials.role, functions.leases.role];
-    if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role], revokerRoleName };
+    if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role], revokerRoleName, brokerRoles: Object.values(functions).map((f) => f.role) };
 
     this.grantLeaseAccess(functions);
     this.grantVendingAccess(functions, revocation);

@@ -42,7 +42,10 @@ const FULL = deployed('full', full);
 
 /** The identity policies of a function's role, resolved: inline `AWS::IAM::Policy` resources and the role's own `Policies`. */
 function identityPolicies(d: Deployed, name: BrokerFunctionName): Simulation['identityPolicies'] {
-  const roleId = logicalId(d.b.stack, d.b.broker.functions[name].role);
+  return rolePolicies(d, logicalId(d.b.stack, d.b.broker.functions[name].role));
+}
+
+function rolePolicies(d: Deployed, roleId: string): Simulation['identityPolicies'] {
   const template = d.b.template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   const role = template.Resources[roleId]!.Properties;
   // A managed policy's document is not in the template: it could not be evaluated here.
@@ -66,16 +69,20 @@ async function decide(d: Deployed, name: BrokerFunctionName, request: Request): 
   const fn = d.b.broker.functions[name];
   const roleName = d.resolver.physicalName(logicalId(d.b.stack, fn.role));
   const functionName = d.resolver.physicalName(logicalId(d.b.stack, fn.function));
+  return simulate(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${functionName}`, identityPolicies(d, name), request);
+}
+
+async function simulate(principal: string, policies: Simulation['identityPolicies'], request: Request): Promise<Decision> {
   const context = request.context ?? {};
   const simulation: Simulation = {
     request: {
-      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${functionName}`,
+      principal,
       action: request.action,
       // S3 ARNs carry no account: the audit bucket is the broker's.
       resource: { resource: request.resource, accountId: request.resource.split(':')[4] || ACCOUNT },
       contextVariables: context,
     },
-    identityPolicies: identityPolicies(d, name),
+    identityPolicies: policies,
     ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
@@ -110,6 +117,14 @@ const each = (actions: string[], resource: string, decision: Decision, extra: Om
   actions.map((action) => [{ action, resource, ...extra }, decision]);
 
 const role = (path: string, account = ACCOUNT) => `arn:aws:iam::${account}:role/${path}`;
+/** Where the broker assumes the revoker role of an account (DEFAULT_REVOKER_ROLE_NAME). */
+const revoker = (account = ACCOUNT) => role('nocreds-revoker/nocreds-session-revoker', account);
+
+/** The revoker role's trust policy as BrokeredRole writes it, resolved. */
+function revokerTrust(d: Deployed): unknown {
+  const template = d.b.template.toJSON() as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+  return d.resolver.resolve(template.Resources[logicalId(d.b.stack, d.b.stack.node.findChild('NocredsSessionRevoker'))]!.Properties.AssumeRolePolicyDocument);
+}
 /** A role trust policy trusting the broker's account (so the broker's identity policy decides). */
 const trustsBrokerAccount = {
   Version: '2012-10-17',
@@ -264,17 +279,24 @@ describe('certificates role', () => {
 });
 
 describe('leases role', () => {
-  it('with credentialRevocation: writes deny policies on opted-in roles only', async () => {
+  it("with credentialRevocation: assumes the revoker role of each opted-in account, and writes no deny policy itself", async () => {
+    const trust = revokerTrust(FULL);
     await expectDecisions(FULL, 'leases', [
-      ...each(REVOCATION, role('app'), 'Allowed', { context: { [TAG]: 'true' } }),
-      ...each(REVOCATION, role('app'), 'ImplicitlyDenied', { context: { [TAG]: 'false' } }),
-      ...each(REVOCATION, role('admin'), 'ImplicitlyDenied'),
-      ...each(REVOCATION, role('app', THIRD_ACCOUNT), 'ImplicitlyDenied', { context: { [TAG]: 'true' } }),
+      // Deny policies are written by the revoker role in the role's own account, never by the broker.
+      ...each(REVOCATION, role('app'), 'ImplicitlyDenied', { context: { [TAG]: 'true' } }),
+      ...each(REVOCATION, role('app', OTHER_ACCOUNT), 'ImplicitlyDenied', { context: { [TAG]: 'true' } }),
+      [{ action: 'sts:AssumeRole', resource: revoker(), resourcePolicy: trust }, 'Allowed'],
+      [{ action: 'sts:AssumeRole', resource: revoker(OTHER_ACCOUNT), resourcePolicy: trust }, 'Allowed'],
+      [{ action: 'sts:AssumeRole', resource: revoker(THIRD_ACCOUNT), resourcePolicy: trust }, 'ExplicitlyDenied'],
+      // Only plain AssumeRole: a vending call (always tagged) cannot reach it.
+      ...each(['sts:TagSession', 'sts:SetSourceIdentity'], revoker(), 'ImplicitlyDenied', { resourcePolicy: trust }),
       // It may block a session, never widen a role, change its trust or opt a role in.
       ...each(['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:DeleteRole'], role('app'), 'ImplicitlyDenied', { context: { [TAG]: 'true' } }),
       // Renewing a credentials lease assumes the role again.
       ...each(VENDING, role('app'), 'Allowed', { context: { [TAG]: 'true' } }),
     ]);
+    // The credentials function never reaches a revoker role, even one that trusted it.
+    await expectDecisions(FULL, 'credentials', [[{ action: 'sts:AssumeRole', resource: revoker(), resourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: FULL.arn(FULL.b.broker.functions.credentials.role) }, Action: 'sts:AssumeRole' }] } }, 'ExplicitlyDenied']]);
   });
 
   it('without credentialRevocation: no IAM at all, even on opted-in roles', async () => {
@@ -302,7 +324,7 @@ describe('leases role', () => {
 });
 
 describe('renewal role', () => {
-  it('renews certificates and publishes on its bus; IAM only with revocation; never assumes a role', async () => {
+  it('renews certificates and publishes on its bus; assumes only the revoker roles, with revocation; never vends', async () => {
     for (const d of [MINIMAL, FULL]) {
       const revocation: Decision = d === FULL ? 'Allowed' : 'ImplicitlyDenied';
       const opted = d === MINIMAL ? {} : { context: { [TAG]: 'true' } };
@@ -312,11 +334,50 @@ describe('renewal role', () => {
         [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': CA_TEMPLATE_ARN } }, 'ImplicitlyDenied'],
         [{ action: 'events:PutEvents', resource: d.arn(d.b.broker.eventBus) }, 'Allowed'],
         [{ action: 'events:PutEvents', resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` }, 'ImplicitlyDenied'],
-        ...each(REVOCATION, d === MINIMAL ? role('nocreds/team-a-app') : role('app'), revocation, opted),
+        ...each(REVOCATION, d === MINIMAL ? role('nocreds/team-a-app') : role('app'), 'ImplicitlyDenied', opted),
         ...each(REVOCATION, role('admin'), 'ImplicitlyDenied'),
+        [{ action: 'sts:AssumeRole', resource: revoker() }, revocation],
+        [{ action: 'sts:AssumeRole', resource: revoker(OTHER_ACCOUNT), ...(d === FULL ? { resourcePolicy: revokerTrust(FULL) } : {}) }, d === FULL ? 'Allowed' : 'ImplicitlyDenied'],
         ...each(VENDING, d === MINIMAL ? role('nocreds/team-a-app') : role('app'), 'ImplicitlyDenied', opted),
       ]);
     }
+  });
+});
+
+describe('revoker role (made by BrokeredRole in each account with brokered roles)', () => {
+  const revokerRole = FULL.b.stack.node.findChild('NocredsSessionRevoker');
+  const roleId = logicalId(FULL.b.stack, revokerRole);
+  const session = `arn:aws:sts::${ACCOUNT}:assumed-role/nocreds-session-revoker/nocreds-revocation`;
+  const asRevoker = async (requests: Array<[Request, Decision]>) => {
+    const actual: Record<string, Decision> = {};
+    const expected: Record<string, Decision> = {};
+    for (const [request, decision] of requests) {
+      const key = `revoker: ${request.action} on ${request.resource}${request.context ? ` with ${JSON.stringify(request.context)}` : ''}`;
+      actual[key] = await simulate(session, rolePolicies(FULL, roleId), request);
+      expected[key] = decision;
+    }
+    expect(actual).toEqual(expected);
+  };
+
+  it('is where the broker looks for it: nocreds-revoker/nocreds-session-revoker', () => {
+    expect(FULL.arn(revokerRole)).toBe(revoker());
+  });
+
+  it("writes and removes deny policies on its account's opted-in roles, and nothing else", async () => {
+    const tagged = { context: { [TAG]: 'true' } };
+    await asRevoker([
+      ...each(REVOCATION, role('app'), 'Allowed', tagged),
+      ...each(REVOCATION, role('app'), 'ImplicitlyDenied', { context: { [TAG]: 'false' } }),
+      ...each(REVOCATION, role('admin'), 'ImplicitlyDenied'),
+      // Never itself or the broker's roles, even when tagged with the marker.
+      ...each(REVOCATION, revoker(), 'ExplicitlyDenied', tagged),
+      ...(['credentials', 'whoami', 'certificates', 'leases', 'renewal', 'audit'] as const).flatMap((fn) => each(['iam:PutRolePolicy'], FULL.arn(FULL.b.broker.functions[fn].role), 'ExplicitlyDenied', tagged)),
+      // Cannot widen a role otherwise, change its trust, opt a role in, or create, pass or vend one.
+      ...each(['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:DeleteRole', 'iam:PassRole', 'iam:PutRolePermissionsBoundary'], role('app'), 'ImplicitlyDenied', tagged),
+      [{ action: 'iam:CreateRole', resource: role('app2') }, 'ImplicitlyDenied'],
+      ...each(VENDING, role('app'), 'ImplicitlyDenied', tagged),
+      [{ action: 's3:GetObject', resource: 'arn:aws:s3:::any-bucket/key' }, 'ImplicitlyDenied'],
+    ]);
   });
 });
 

@@ -186,6 +186,16 @@ describe('least privilege', () => {
     expect(revoker.Path).toBe('/nocreds-revoker/');
     // Not opted in: no opt-in tag, so the broker can never vend it.
     expect(JSON.stringify(revoker.Tags ?? [])).not.toContain('nocreds:brokered');
+    // Its permissions name the opted-in roles of its own account only, though the broker's opt-in names two.
+    const allows = statementsOf(full.template, logicalId(full.stack, full.stack.node.findChild('NocredsSessionRevoker'))).filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/*`]] },
+        Condition: { StringEquals: { 'aws:ResourceTag/nocreds:brokered': 'true' } },
+      },
+    ]);
     const trust = revoker.AssumeRolePolicyDocument.Statement as Statement[];
     expect(trust).toEqual(
       (['leases', 'renewal'] as const).map((name) => ({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] } } })),
