@@ -3,7 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient, type BrokerAuth } from './broker-client';
-import { CredentialCache, cacheKey, defaultCacheDir } from './credential-cache';
+import { CredentialCache, cacheKey, defaultCacheDir, type CacheIdentity } from './credential-cache';
 import { NocredsClientError } from './errors';
 import { credentialsFromResponse } from './provider';
 
@@ -57,35 +57,50 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-async function brokerFrom(options: GlobalOptions, io: CliIo): Promise<{ broker: BrokerClient; authSource: string }> {
+async function brokerFrom(options: GlobalOptions, io: CliIo): Promise<{ broker: BrokerClient; cacheIdentity: () => Promise<CacheIdentity | undefined> }> {
   if (!options.url) throw usage('Which broker? Pass --url or set NOCREDS_URL.');
   let auth: BrokerAuth;
-  let authSource: string;
+  // What authenticates this call, for the credentials cache key (one identity's cached credentials
+  // must never answer another). Undefined when it cannot be known: then no cache.
+  let cacheIdentity: () => Promise<CacheIdentity | undefined>;
   if (options.iam || options.sigv4) {
     if (io.env[RECURSION_GUARD]) throw usage('--iam found this CLI again while resolving AWS credentials (a credential_process profile that uses --iam must not be the profile it signs with).');
     process.env[RECURSION_GUARD] = '1';
     // Loaded only for IAM: the default chain (env, profiles, SSO, IMDS, ECS) is heavy.
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    // Memoized by the SDK: the cache key and the request resolve the chain once.
+    const credentials = defaultProvider();
     auth = {
       iam: {
-        credentials: defaultProvider(),
+        credentials,
         method: options.sigv4 ? 'sigv4' : 'proof',
         ...(options.serverId ? { serverId: options.serverId } : {}),
         ...(options.stsEndpoint ? { stsEndpoint: options.stsEndpoint } : {}),
         ...(options.region ? { region: options.region } : {}),
       },
     };
-    authSource = options.sigv4 ? 'iam-sigv4' : 'iam-proof';
+    cacheIdentity = async () => {
+      const c = await credentials().catch(() => undefined);
+      if (!c) return undefined;
+      const { serverId, stsEndpoint, region } = options;
+      return { kind: options.sigv4 ? 'iam-sigv4' : 'iam-proof', profile: process.env.AWS_PROFILE, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, serverId, stsEndpoint, region };
+    };
   } else if (io.env.NOCREDS_TOKEN) {
-    auth = { oidc: { token: io.env.NOCREDS_TOKEN } };
-    authSource = 'token-env';
+    const token = io.env.NOCREDS_TOKEN;
+    auth = { oidc: { token } };
+    cacheIdentity = async () => ({ kind: 'oidc', token: token.trim() });
   } else if (options.tokenFile) {
-    auth = { oidc: { tokenFile: options.tokenFile } };
-    authSource = `token-file:${options.tokenFile}`;
+    const tokenFile = options.tokenFile;
+    auth = { oidc: { tokenFile } };
+    // The token itself, not the file's name: a rotated or swapped token is another identity.
+    cacheIdentity = async () => {
+      const token = await readFile(tokenFile, 'utf8').catch(() => undefined);
+      return token === undefined ? undefined : { kind: 'oidc', token: token.trim() };
+    };
   } else {
     throw usage('How should nocreds prove who you are? Set NOCREDS_TOKEN_FILE (or --token-file), or NOCREDS_TOKEN, or pass --iam to use your AWS credentials.');
   }
-  return { broker: new BrokerClient({ url: options.url, auth, timeoutMs: options.timeout * 1000 }), authSource };
+  return { broker: new BrokerClient({ url: options.url, auth, timeoutMs: options.timeout * 1000 }), cacheIdentity };
 }
 
 /** POST /v1/certificates (201 issued, 202 pending) and GET /v1/leases/{id} answers. */
@@ -157,15 +172,18 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
           throw usage(`--policy-file ${opts.policyFile} is not a readable JSON file (${(error as Error).message}).`);
         }
       }
-      const { broker, authSource } = await brokerFrom(options, io);
+      const { broker, cacheIdentity } = await brokerFrom(options, io);
       const request = { role: opts.role, ...(opts.duration ? { durationSeconds: opts.duration } : {}), ...(policy === undefined ? {} : { policy }) };
-      const cache = opts.cache || opts.cacheDir ? new CredentialCache(opts.cacheDir ?? defaultCacheDir(io.env)) : undefined;
-      const key = cacheKey({ url: broker.url, authSource, ...request });
-      let answer = await cache?.get(key);
+      const warn = (message: string) => io.stderr(`nocreds: warning: ${message}\n`);
+      const cache = opts.cache || opts.cacheDir ? new CredentialCache(opts.cacheDir ?? defaultCacheDir(io.env), { warn }) : undefined;
+      // Keyed by who authenticates, the broker and the whole request (client/credential-cache.ts).
+      const identity = cache ? await cacheIdentity() : undefined;
+      const key = identity ? cacheKey({ url: broker.url, identity, request }) : undefined;
+      let answer = key ? await cache?.get(key) : undefined;
       if (!answer) {
         answer = await broker.call<Record<string, unknown>>('POST', '/v1/credentials', { body: request });
         credentialsFromResponse(answer);
-        await cache?.put(key, answer).catch((error: Error) => io.stderr(`nocreds: warning: could not write the credentials cache (${error.message}).\n`));
+        if (key) await cache?.put(key, answer).catch((error: Error) => warn(`could not write the credentials cache (${error.message}).`));
       }
       const c = credentialsFromResponse(answer);
       if (opts.format === 'json') io.stdout(`${JSON.stringify(answer, null, 2)}\n`);
