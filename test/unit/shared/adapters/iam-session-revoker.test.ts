@@ -1,5 +1,6 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import fc from 'fast-check';
 import { IamSessionRevoker, revokerRoleIamClients, singleAccountIamClients } from '../../../../shared/adapters/iam-session-revoker';
 import { ConflictError, DependencyUnavailableError } from '../../../../shared/domain/errors';
 
@@ -58,6 +59,24 @@ describe('IamSessionRevoker: the account it writes in', () => {
     await expect(revoker.block(request('arn:aws:iam::444455556666:role/app'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     await expect(revoker.block(request('arn:aws:iam::444455556666:role/app'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(calls).toHaveLength(2);
+  });
+
+  // Invariant, over any account pair and role path: the IAM client used is the one of the role's own account, or none.
+  it('asks for the client of exactly the account and partition the role ARN names (property, seed fixed)', async () => {
+    const account = fc.stringMatching(/^\d{12}$/);
+    await fc.assert(
+      fc.asyncProperty(account, fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), fc.stringMatching(/^([\w+=,.@-]{1,8}\/){0,2}$/), fc.stringMatching(/^[\w+=,.@-]{1,16}$/), async (roleAccount, partition, path, name) => {
+        const asked: Array<{ partition: string; account: string }> = [];
+        const revoker = new IamSessionRevoker((target) => {
+          asked.push({ ...target });
+          throw new ConflictError('revocation_unavailable', 'stop here');
+        });
+        await expect(revoker.block(request(`arn:${partition}:iam::${roleAccount}:role/${path}${name}`))).rejects.toMatchObject({ code: 'revocation_unavailable' });
+        await expect(revoker.prune(`arn:${partition}:iam::${roleAccount}:role/${path}${name}`, NOW)).rejects.toMatchObject({ code: 'revocation_unavailable' });
+        expect(asked).toEqual([{ partition, account: roleAccount }, { partition, account: roleAccount }]);
+      }),
+      { seed: 20261201, numRuns: 200 },
+    );
   });
 
   it('refuses what is not a role ARN', async () => {
