@@ -381,9 +381,9 @@ export class Nocreds extends Construct implements IBroker {
       alarmTopic: this.alarmTopic,
     });
 
-    const url = (api: apigw.HttpApi, name: apigw.DomainName | undefined) => (name ? `https://${name.name}` : api.apiEndpoint);
-    new CfnOutput(this, 'ApiUrl', { description: 'Base URL for OIDC callers (token in Authorization) and GetCallerIdentity proofs', value: url(this.api, apiDomain) });
-    new CfnOutput(this, 'IamApiUrl', { description: 'Base URL for SigV4 (IAM) callers', value: url(this.iamApi, iamApiDomain) });
+    const url = (api: apigw.HttpApi, name: string | undefined) => (name ? `https://${name}` : api.apiEndpoint);
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL for OIDC callers (token in Authorization) and GetCallerIdentity proofs', value: url(this.api, props.customDomain?.domainName) });
+    new CfnOutput(this, 'IamApiUrl', { description: 'Base URL for SigV4 (IAM) callers', value: url(this.iamApi, props.customDomain?.iamDomainName) });
     if (props.customDomain && apiDomain && iamApiDomain) {
       new CfnOutput(this, 'ApiDomainTarget', { description: `Point ${props.customDomain.domainName} here (alias or CNAME)`, value: apiDomain.regionalDomainName });
       new CfnOutput(this, 'IamApiDomainTarget', { description: `Point ${props.customDomain.iamDomainName} here (alias or CNAME)`, value: iamApiDomain.regionalDomainName });
