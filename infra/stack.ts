@@ -50,6 +50,12 @@ export interface StackContext {
   /** Comma-separated names of BrokeredRoles to create. Default: ci-deployer (used by the example policy). */
   brokeredRoles?: string;
   logLevel?: string;
+  /** Comma-separated email addresses subscribed to the alarm topic, e.g. oncall@example.org,secops@example.org. */
+  alarmEmail?: string;
+  /** "false" to reserve no Lambda concurrency (an account whose concurrency quota is still 10). */
+  reservedConcurrency?: string;
+  /** "true" for X-Ray active tracing on every function. */
+  tracing?: string;
 }
 
 /** Turns `-c` context values into stack props; every value is checked before synth. */
@@ -67,6 +73,12 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
   const logLevel = context.logLevel ?? 'INFO';
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`nocreds: logLevel is DEBUG, INFO, WARN or ERROR; got "${logLevel}"`);
   const cas = list(context.certificateAuthorityArns);
+  const emails = list(context.alarmEmail);
+  const badEmail = emails.find((email) => !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email));
+  if (badEmail !== undefined) throw new Error(`nocreds: alarmEmail is a comma-separated list of email addresses; "${badEmail}" is not one`);
+  for (const [key, value] of [['reservedConcurrency', context.reservedConcurrency], ['tracing', context.tracing]] as const) {
+    if (value !== undefined && value !== 'true' && value !== 'false') throw new Error(`nocreds: ${key} is true or false; got "${value}"`);
+  }
   return {
     broker: {
       grantPolicyFile: resolve(context.grants ?? resolve(PROJECT_ROOT, 'infra', 'example-grants.yaml')),
@@ -74,6 +86,9 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
       ...(cas.length > 0 ? { certificateAuthorityArns: cas } : {}),
       credentialRevocation: context.credentialRevocation === 'true',
       logLevel: logLevel as NocredsProps['logLevel'] & string,
+      ...(emails.length > 0 ? { alarmEmails: emails } : {}),
+      ...(context.reservedConcurrency === 'false' ? { reservedConcurrency: false as const } : {}),
+      tracing: context.tracing === 'true',
     },
     brokeredRoleNames: context.brokeredRoles === undefined ? ['ci-deployer'] : list(context.brokeredRoles),
   };

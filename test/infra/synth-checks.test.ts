@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -8,6 +9,7 @@ import { GRANT_POLICY_FILE_NAME, stageGrantPolicy } from '../../infra/grant-poli
 import { Nocreds } from '../../infra/nocreds';
 import { stackPropsFromContext } from '../../infra/stack';
 import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
+import { PROJECT_ROOT } from '../../infra/broker-function';
 import { CA_ARN, EXAMPLE_GRANTS, SECOND_CA_ARN } from './broker-stacks';
 
 /** What `cdk synth` refuses, before anything is bundled or deployed. */
@@ -36,6 +38,21 @@ describe('grant policy at synth time', () => {
     const file = writePolicy(['version: 1', 'rules:', '  - id: broken', '    callers:', '      - iam: "arn:aws:iam::111122223333:user/*"', '    credentials:', '      roles: ["not-a-role-arn"]', ''].join('\n'));
     expect(brokerWith(file)).toThrow(/grants\.yaml:7 rules\[0\]\.credentials\.roles\[0\]: a role pattern must look like/);
   });
+
+  it('`cdk synth` on a bad policy prints file:line path and the problem, without a stack trace, and fails', () => {
+    const file = writePolicy(['version: 1', 'rules:', '  - id: broken', '    callers:', '      - iam: "arn:aws:iam::111122223333:user/*"', '    credentials:', '      roles: ["not-a-role-arn"]', ''].join('\n'));
+    // The CLI operators run, with cdk.json's app command; the policy fails before anything is bundled.
+    const run = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '-c', `grants=${file}`, '-o', mkdtempSync(join(tmpdir(), 'nocreds-out-'))], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+      timeout: 60_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('nocreds: The grant policy is invalid:\ngrants.yaml:7 rules[0].credentials.roles[0]: a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME\n');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).not.toMatch(/ConfigurationError|node:internal/);
+  }, 60_000);
 
   it('fails the synth on a policy that is not YAML', () => {
     const file = writePolicy('version: 1\nrules: [\n  - oops: {\n');
@@ -93,5 +110,18 @@ describe('the ready stack reads its settings from context', () => {
   it('refuses a tag without a value and an unknown log level', () => {
     expect(() => stackPropsFromContext({ optInTag: 'nocreds:brokered' })).toThrow(/optInTag must be key=value/);
     expect(() => stackPropsFromContext({ logLevel: 'LOUD' })).toThrow(/logLevel is DEBUG, INFO, WARN or ERROR/);
+  });
+
+  it('subscribes -c alarmEmail addresses to the alarm topic, and takes reservedConcurrency=false and tracing=true', () => {
+    const props = stackPropsFromContext({ alarmEmail: 'oncall@example.org, secops@example.org', reservedConcurrency: 'false', tracing: 'true' });
+    expect(props.broker.alarmEmails).toEqual(['oncall@example.org', 'secops@example.org']);
+    expect(props.broker.reservedConcurrency).toBe(false);
+    expect(props.broker.tracing).toBe(true);
+    const defaults = stackPropsFromContext({});
+    expect(defaults.broker.alarmEmails).toBeUndefined();
+    expect(defaults.broker.reservedConcurrency).toBeUndefined();
+    expect(defaults.broker.tracing).toBe(false);
+    expect(() => stackPropsFromContext({ alarmEmail: 'oncall@example.org,pager' })).toThrow('nocreds: alarmEmail is a comma-separated list of email addresses; "pager" is not one');
+    expect(() => stackPropsFromContext({ tracing: 'yes' })).toThrow('nocreds: tracing is true or false; got "yes"');
   });
 });
