@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { parse as parseYaml } from 'yaml';
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
 import { GRANT_POLICY_FILE_NAME, stageGrantPolicy } from '../../infra/grant-policy-asset';
@@ -65,6 +66,15 @@ describe('grant policy at synth time', () => {
 
   it('fails the synth when configured CAs leave out a CA the policy names', () => {
     expect(brokerWith(EXAMPLE_GRANTS, { certificateAuthorityArns: [SECOND_CA_ARN] })).toThrow(`names CAs missing from certificateAuthorityArns (issuance from them would be denied): ${CA_ARN}`);
+  });
+});
+
+describe('feature flags', () => {
+  it('cdk.json sets every flag aws-cdk-lib recommends, to the recommended value (what `cdk init` writes)', () => {
+    const context = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+    // When aws-cdk-lib is upgraded, new flags show up here: read each one and set it (`npx cdk flags --unstable=flags`).
+    const differing = Object.entries(CURRENTLY_RECOMMENDED_FLAGS).filter(([flag, value]) => JSON.stringify(context[flag]) !== JSON.stringify(value));
+    expect(differing.map(([flag]) => flag)).toEqual([]);
   });
 });
 
