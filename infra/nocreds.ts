@@ -82,12 +82,14 @@ export interface NocredsProps {
    * Throttling of every route of both APIs (API Gateway answers 429 beyond it, which every AWS SDK
    * retries with backoff).
    *
-   * The default is sized for a mass pod restart: a node pool of a few hundred pods restarting at
-   * once sends one vend per pod within a second or two, so the burst (the token bucket's size)
-   * takes 1,000 requests at once; the steady rate stays at 500 requests/s, under STS's quota of
+   * The default is sized for a mass pod restart: every pod's SDK asks for credentials once as it
+   * starts, so a cluster restarting 1,000 pods within a second fits in the burst (the token
+   * bucket's size), and the rest refill at 500 requests/s. The rate stays under STS's quota of
    * about 600 AssumeRole calls/s per account and Region (shared with everything else in the
-   * account), so callers see API Gateway's 429 before STS throttles the broker into 503s.
-   * Identical requests share one STS call (session reuse), so 500 vends/s rarely means 500 STS calls.
+   * account), so callers meet API Gateway's 429 before STS throttles the broker into 503s. The
+   * limit applies to each route of each API separately; identical requests share one STS call
+   * (session reuse), so 500 vends/s rarely means 500 STS calls. The old 50/100 answered most of a
+   * 1,000-pod restart with 429s.
    * @default { rateLimit: 500, burstLimit: 1000 }
    */
   readonly throttle?: apigw.ThrottleSettings;
@@ -95,6 +97,7 @@ export interface NocredsProps {
   /**
    * Per-route throttling, overriding `throttle` for the routes named, by route key
    * (`'POST /v1/certificates'`). Every key must be a route of the API (the synth fails otherwise).
+   * A map given here replaces the default map.
    * @default { 'POST /v1/certificates': { rateLimit: 25, burstLimit: 50 } } - AWS Private CA issues
    *   about 25 certificates/s per CA; beyond that callers would get 503s instead of 429s.
    */
@@ -630,7 +633,7 @@ interface ApiRoute {
   readonly tokenOnly?: boolean;
 }
 
-/** API v1 (see shared/DESIGN.md and local/server.ts, which serves the same routes locally). */
+/** API v1 (the README's "API v1" section; local/server.ts serves the same routes locally). */
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: apigw.HttpMethod.POST, path: '/v1/credentials', fn: 'credentials' },
   { method: apigw.HttpMethod.GET, path: '/v1/credentials/container', fn: 'credentials', tokenOnly: true },
