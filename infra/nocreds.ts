@@ -428,8 +428,10 @@ export class Nocreds extends Construct implements IBroker {
 
   /** What each function needs of the customer-managed key, matching what it may do with the data. */
   private grantKeyUse(functions: Record<BrokerFunctionName, BrokerFunction>, key: kms.IKey): void {
+    // Every function's environment is encrypted with the key: Lambda decrypts it at cold start through a
+    // grant it makes for the execution role at deploy; kms:Decrypt on the role keeps that working if the grant is retired.
+    for (const fn of Object.values(functions)) key.grantDecrypt(fn.role);
     for (const name of ['credentials', 'certificates', 'leases', 'renewal'] as const) key.grantEncryptDecrypt(functions[name].role);
-    key.grantDecrypt(functions.audit.role);
     // The report is written encrypted: S3 asks KMS for a data key on the writer's behalf.
     key.grant(functions.audit.role, 'kms:GenerateDataKey');
   }

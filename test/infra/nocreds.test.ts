@@ -254,8 +254,7 @@ describe('production props', () => {
     });
     expect(statements.find((s) => s.Sid === 'CloudWatchAlarmsToEncryptedTopic')).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
     const kmsActions = (name: BrokerFunctionName) => actionsOf(roleStatements(full, name).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn()))).filter((a) => a.startsWith('kms:'));
-    // Lambda decrypts an environment through a grant made at deploy, not through the execution role.
-    expect(kmsActions('whoami')).toEqual([]);
+    expect(kmsActions('whoami')).toEqual(['kms:Decrypt']); // its encrypted environment, nothing else
     // audit: read leases, write the encrypted report; the rest is the dead-letter destination's (as every scheduled function's).
     expect(kmsActions('audit')).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']));
     expect(kmsActions('credentials')).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
