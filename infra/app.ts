@@ -11,7 +11,7 @@ import { NocredsStack, stackPropsFromContext, type StackContext } from './stack'
  */
 function main(): void {
   const app = new App();
-  const keys: (keyof StackContext)[] = ['grants', 'optInPath', 'optInTag', 'accounts', 'certificateAuthorityArns', 'credentialRevocation', 'brokeredRoles', 'logLevel', 'alarmEmail', 'reservedConcurrency', 'tracing'];
+  const keys: (keyof StackContext)[] = ['grants', 'optInPath', 'optInTag', 'accounts', 'certificateAuthorityArns', 'credentialRevocation', 'brokeredRoles', 'logLevel', 'alarmEmail', 'alarmTopicArn', 'reservedConcurrency', 'tracing'];
   const context = Object.fromEntries(keys.map((key) => [key, app.node.tryGetContext(key) as string | undefined]).filter(([, value]) => value !== undefined));
 
   const account = process.env.CDK_DEFAULT_ACCOUNT;

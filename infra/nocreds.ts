@@ -328,6 +328,7 @@ export class Nocreds extends Construct implements IBroker {
     };
     assertEntriesExist();
     const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+    checkConcurrency(reserved, props.vendingProvisionedConcurrency);
     const functions = {} as Record<BrokerFunctionName, BrokerFunction>;
     for (const name of BROKER_FUNCTION_NAMES) {
       functions[name] = new BrokerFunction(this, `${pascal(name)}Function`, {
@@ -567,6 +568,21 @@ interface ApiSettings {
   readonly removalPolicy: RemovalPolicy;
   readonly encryptionKey?: kms.IKey;
   readonly disableExecuteApiEndpoint: boolean;
+}
+
+/** Fails the synth on concurrency settings Lambda would refuse at deploy or that would switch a function off. */
+function checkConcurrency(reserved: Partial<Record<BrokerFunctionName, number>> | undefined, provisioned: number | undefined): void {
+  for (const [name, value] of Object.entries(reserved ?? {})) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new Error(`nocreds: reservedConcurrency.${name} must be a whole number of at least 1 (0 would throttle every call); got ${value}`);
+    }
+  }
+  if (provisioned === undefined || provisioned === 0) return;
+  if (!Number.isInteger(provisioned) || provisioned < 0) throw new Error(`nocreds: vendingProvisionedConcurrency must be a whole number; got ${provisioned}`);
+  const ceiling = reserved?.credentials;
+  if (ceiling !== undefined && provisioned > ceiling) {
+    throw new Error(`nocreds: vendingProvisionedConcurrency (${provisioned}) cannot exceed the credentials function's reserved concurrency (${ceiling})`);
+  }
 }
 
 /**

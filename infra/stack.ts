@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BrokeredRole, BrokeredRoleOptIn } from './brokered-role';
 import { Nocreds, type NocredsProps } from './nocreds';
@@ -9,6 +10,8 @@ export interface NocredsStackProps extends StackProps {
   readonly broker: NocredsProps;
   /** Names of example roles to create as BrokeredRoles (no permissions attached: add your own). */
   readonly brokeredRoleNames?: string[];
+  /** An existing topic for the alarms, by ARN (imported into the stack). */
+  readonly alarmTopicArn?: string;
 }
 
 /**
@@ -26,7 +29,8 @@ export class NocredsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NocredsStackProps) {
     super(scope, id, { description: 'nocreds: short-lived, scoped, recorded credentials and certificates', ...props });
-    this.broker = new Nocreds(this, 'Broker', props.broker);
+    const alarmTopic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined;
+    this.broker = new Nocreds(this, 'Broker', { ...props.broker, ...(alarmTopic ? { alarmTopic } : {}) });
     this.brokeredRoles = (props.brokeredRoleNames ?? []).map(
       (roleName) => new BrokeredRole(this, `Role-${roleName}`, { broker: this.broker, roleName, description: `Vended by nocreds (${roleName})` }),
     );
@@ -52,6 +56,8 @@ export interface StackContext {
   logLevel?: string;
   /** Comma-separated email addresses subscribed to the alarm topic, e.g. oncall@example.org,secops@example.org. */
   alarmEmail?: string;
+  /** An existing SNS topic every alarm notifies instead of a new one (your pager or chat integration). */
+  alarmTopicArn?: string;
   /** "false" to reserve no Lambda concurrency (an account whose concurrency quota is still 10). */
   reservedConcurrency?: string;
   /** "true" for X-Ray active tracing on every function. */
@@ -76,6 +82,9 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
   const emails = list(context.alarmEmail);
   const badEmail = emails.find((email) => !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email));
   if (badEmail !== undefined) throw new Error(`nocreds: alarmEmail is a comma-separated list of email addresses; "${badEmail}" is not one`);
+  if (context.alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(context.alarmTopicArn)) {
+    throw new Error(`nocreds: alarmTopicArn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME); got "${context.alarmTopicArn}"`);
+  }
   for (const [key, value] of [['reservedConcurrency', context.reservedConcurrency], ['tracing', context.tracing]] as const) {
     if (value !== undefined && value !== 'true' && value !== 'false') throw new Error(`nocreds: ${key} is true or false; got "${value}"`);
   }
@@ -91,5 +100,6 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
       tracing: context.tracing === 'true',
     },
     brokeredRoleNames: context.brokeredRoles === undefined ? ['ci-deployer'] : list(context.brokeredRoles),
+    ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   };
 }

@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
 import { GRANT_POLICY_FILE_NAME, stageGrantPolicy } from '../../infra/grant-policy-asset';
 import { Nocreds } from '../../infra/nocreds';
-import { stackPropsFromContext } from '../../infra/stack';
+import { NocredsStack, stackPropsFromContext } from '../../infra/stack';
+import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { PROJECT_ROOT } from '../../infra/broker-function';
 import { CA_ARN, EXAMPLE_GRANTS, SECOND_CA_ARN } from './broker-stacks';
@@ -133,5 +134,20 @@ describe('the ready stack reads its settings from context', () => {
     expect(defaults.broker.tracing).toBe(false);
     expect(() => stackPropsFromContext({ alarmEmail: 'oncall@example.org,pager' })).toThrow('nocreds: alarmEmail is a comma-separated list of email addresses; "pager" is not one');
     expect(() => stackPropsFromContext({ tracing: 'yes' })).toThrow('nocreds: tracing is true or false; got "yes"');
+  });
+
+  it('points every alarm at an existing topic given as -c alarmTopicArn', () => {
+    const arn = 'arn:aws:sns:eu-west-1:111122223333:pager';
+    const props = stackPropsFromContext({ alarmTopicArn: arn, brokeredRoles: '' });
+    expect(props.alarmTopicArn).toBe(arn);
+    const stack = new NocredsStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Ready', { ...props, env: { account: '111122223333', region: 'eu-west-1' } });
+    expect(stack.broker.alarmTopic.topicArn).toBe(arn);
+    expect(stack.broker.monitoring.alarms.every((alarm) => JSON.stringify(stack.resolve((alarm.node.defaultChild as CfnAlarm).alarmActions)) === JSON.stringify([arn]))).toBe(true);
+    expect(() => stackPropsFromContext({ alarmTopicArn: 'pager' })).toThrow('nocreds: alarmTopicArn must be an SNS topic ARN');
+  });
+
+  it('refuses concurrency settings Lambda would refuse or that would switch a function off', () => {
+    expect(brokerWith(EXAMPLE_GRANTS, { reservedConcurrency: { whoami: 0 } })).toThrow('nocreds: reservedConcurrency.whoami must be a whole number of at least 1');
+    expect(brokerWith(EXAMPLE_GRANTS, { vendingProvisionedConcurrency: 150 })).toThrow("nocreds: vendingProvisionedConcurrency (150) cannot exceed the credentials function's reserved concurrency (100)");
   });
 });
