@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -87,6 +88,14 @@ export interface BrokerFunctionProps {
   readonly environment: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Reserved concurrency. @default - none (the account's unreserved pool) */
+  readonly reservedConcurrency?: number;
+  /** Instances kept initialized, behind an alias `live` that becomes `handler`. @default - none */
+  readonly provisionedConcurrency?: number;
+  /** X-Ray active tracing. @default false */
+  readonly tracing?: boolean;
+  /** Encrypts the log group and the environment. @default - AWS-managed encryption */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -97,13 +106,19 @@ export interface BrokerFunctionProps {
  */
 export class BrokerFunction extends Construct {
   readonly function: NodejsFunction;
+  /** What callers invoke: the `live` alias with provisioned concurrency, else the function. */
+  readonly handler: lambda.IFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: BrokerFunctionProps) {
     super(scope, id);
     const spec: FunctionSpec = BROKER_FUNCTIONS[props.name];
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+    });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the nocreds ${props.name} function`,
@@ -124,6 +139,9 @@ export class BrokerFunction extends Construct {
       timeout: spec.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
+      ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+      ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
       environment: {
         ...props.environment,
         NOCREDS_GRANT_POLICY_FILE: `/var/task/${GRANT_POLICY_FILE_NAME}`,
@@ -143,6 +161,9 @@ export class BrokerFunction extends Construct {
         },
       },
     });
+    this.handler = props.provisionedConcurrency
+      ? new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion, provisionedConcurrentExecutions: props.provisionedConcurrency })
+      : this.function;
   }
 }
 

@@ -12,7 +12,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../shared/adapters/dynamo-lease-store';
@@ -21,7 +24,7 @@ import { DEFAULT_REVOKER_ROLE_NAME } from '../shared/adapters/iam-session-revoke
 import { REVOCATION_ACTIONS, splitRoleName, VENDING_ACTIONS, type BrokeredRoleOptIn, type BrokerRevocation, type IBroker } from './brokered-role';
 import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
 import { NocredsMonitoring } from './monitoring';
-import { suppressNagFindings } from './nag-suppressions';
+import { suppressNagFindings, suppressTemplateCheckFindings } from './nag-suppressions';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -74,14 +77,95 @@ export interface NocredsProps {
   /** How long audit reports are kept in S3. @default Duration.days(400) */
   readonly auditReportRetention?: Duration;
 
-  /** The functions' log level. @default 'INFO' */
+  /** The functions' log level (`NOCREDS_LOG_LEVEL`). @default 'INFO' */
   readonly logLevel?: LogLevel;
 
   /** Retention of the function and access log groups. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
 
-  /** Per-route throttling of both APIs. @default { rateLimit: 50, burstLimit: 100 } */
+  /**
+   * Throttling of every route of both APIs (API Gateway answers 429 beyond it, which every AWS SDK
+   * retries with backoff).
+   *
+   * The default is sized for a mass pod restart: every pod's SDK asks for credentials once as it
+   * starts, so a cluster restarting 1,000 pods within a second fits in the burst (the token
+   * bucket's size), and the rest refill at 500 requests/s. The rate stays under STS's quota of
+   * about 600 AssumeRole calls/s per account and Region (shared with everything else in the
+   * account), so callers meet API Gateway's 429 before STS throttles the broker into 503s. The
+   * limit applies to each route of each API separately; identical requests share one STS call
+   * (session reuse), so 500 vends/s rarely means 500 STS calls. The old 50/100 answered most of a
+   * 1,000-pod restart with 429s.
+   * @default { rateLimit: 500, burstLimit: 1000 }
+   */
   readonly throttle?: apigw.ThrottleSettings;
+
+  /**
+   * Per-route throttling, overriding `throttle` for the routes named, by route key
+   * (`'POST /v1/certificates'`). Every key must be a route of the API (the synth fails otherwise).
+   * A map given here replaces the default map.
+   * @default { 'POST /v1/certificates': { rateLimit: 25, burstLimit: 50 } } - AWS Private CA issues
+   *   about 25 certificates/s per CA; beyond that callers would get 503s instead of 429s.
+   */
+  readonly routeThrottle?: Readonly<Record<string, apigw.ThrottleSettings>>;
+
+  /**
+   * Reserved concurrency per function: a ceiling that also guarantees capacity, so a burst on one
+   * function cannot starve the others or the rest of the account. Functions not named keep their
+   * default; `false` reserves nothing (for accounts whose concurrency quota is still the new-account
+   * 10, where any reservation fails the deploy).
+   * @default { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1 } -
+   *   at ~60 ms a vend, 100 instances serve well over the 500 requests/s of the default throttle;
+   *   certificates follows Private CA's ~25 issuances/s; one renewal or audit run at a time.
+   */
+  readonly reservedConcurrency?: Partial<Record<BrokerFunctionName, number>> | false;
+
+  /**
+   * Provisioned concurrency of the vending (`credentials`) function: that many instances kept
+   * initialized, behind an alias `live` that both APIs invoke, so a burst does not wait on cold
+   * starts. Billed per instance-hour whether used or not.
+   * @default 0 - none (no alias; the APIs invoke the function's latest version)
+   */
+  readonly vendingProvisionedConcurrency?: number;
+
+  /**
+   * X-Ray active tracing on every function (`Tracing.Active`, and the `xray:PutTraceSegments` /
+   * `PutTelemetryRecords` permissions it needs, which X-Ray allows only on `*`). HTTP APIs have no
+   * X-Ray integration, so traces start at the function.
+   * @default false
+   */
+  readonly tracing?: boolean;
+
+  /**
+   * A customer-managed KMS key for the data at rest: the lease table, the audit bucket, the
+   * dead-letter queue, the cursor-key secret, the log groups, the functions' environment and the
+   * alarm topic this construct creates. The construct adds what CloudWatch Logs
+   * (`logs.<region>.amazonaws.com`, limited to this account's log groups) and CloudWatch alarms
+   * (`cloudwatch.amazonaws.com`, to publish to the encrypted topic) need to the key's policy, and
+   * grants each function what it uses. An imported key's policy cannot be changed from here: add
+   * those two statements to it yourself.
+   * @default - AWS-owned and AWS-managed keys (DynamoDB, SSE-S3, SQS-managed SSE, Secrets Manager's
+   *   `aws/secretsmanager`, CloudWatch Logs' own encryption); the alarm topic unencrypted
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Custom domain names for both APIs, with one ACM certificate (in the stack's Region) covering
+   * both names. Each API is mapped at the root of its name, so paths stay `/v1/...` and SigV4
+   * signatures are computed over the same path. Point DNS (an alias or CNAME) at the
+   * `ApiDomainTarget` and `IamApiDomainTarget` outputs.
+   * @default - the `execute-api` URLs only
+   */
+  readonly customDomain?: NocredsCustomDomain;
+
+  /**
+   * Where alarms notify (alarm and OK actions). Bring your own topic (on-call paging, a chat
+   * integration), or leave it out and the construct creates one.
+   * @default - a new topic, subscribed by `alarmEmails`
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /** Email addresses subscribed to the alarm topic (each must confirm the subscription). @default - none */
+  readonly alarmEmails?: string[];
 
   /**
    * Names this broker in signed GetCallerIdentity proofs (clients send it; a proof made for one
@@ -92,14 +176,26 @@ export interface NocredsProps {
    */
   readonly serverId?: string;
 
-  /** Where alarms notify. @default - alarms without actions (see them on the dashboard) */
-  readonly alarmTopic?: sns.ITopic;
-
   /** Where S3 server access logs of the audit bucket go. @default - none (see nag-suppressions.ts) */
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /** What happens to the lease table, audit bucket and log groups when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Custom domain names of the two APIs (see `NocredsProps.customDomain`). */
+export interface NocredsCustomDomain {
+  /** An ACM certificate in the stack's Region for both names (a SAN or wildcard certificate). */
+  readonly certificate: acm.ICertificate;
+  /** The name of the API for OIDC tokens and GetCallerIdentity proofs, e.g. `nocreds.example.org`. */
+  readonly domainName: string;
+  /** The name of the SigV4 (IAM) API, e.g. `nocreds-iam.example.org`. */
+  readonly iamDomainName: string;
+  /**
+   * Turn off the `execute-api` endpoints, so the custom names are the only way in.
+   * @default false
+   */
+  readonly disableExecuteApiEndpoint?: boolean;
 }
 
 /**
@@ -120,8 +216,24 @@ export interface NocredsProps {
  * const broker = new Nocreds(this, 'Broker', {
  *   grantPolicyFile: 'grants.yaml',
  *   brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/'),
+ *   alarmEmails: ['oncall@example.org'],
  * });
  * new BrokeredRole(this, 'Deployer', { broker, roleName: 'ci-deployer' });
+ *
+ * @example
+ * // Production: own domain names, a customer-managed key, traces, warm vending instances, paging.
+ * const key = new kms.Key(this, 'NocredsKey', { enableKeyRotation: true });
+ * const broker = new Nocreds(this, 'Broker', {
+ *   grantPolicyFile: 'grants.yaml',
+ *   brokeredRoles: BrokeredRoleOptIn.byTag('nocreds:brokered', 'true', { accounts: ['111122223333'] }),
+ *   customDomain: { certificate, domainName: 'nocreds.example.org', iamDomainName: 'nocreds-iam.example.org' },
+ *   encryptionKey: key,
+ *   tracing: true,
+ *   vendingProvisionedConcurrency: 5,
+ *   alarmTopic: pagerTopic,
+ * });
+ * broker.grantInvoke(ciRole);          // execute-api:Invoke on the IAM API's routes
+ * broker.grantReadReports(auditors);   // read the audit reports
  */
 export class Nocreds extends Construct implements IBroker {
   readonly table: dynamodb.Table;
@@ -144,11 +256,22 @@ export class Nocreds extends Construct implements IBroker {
   readonly revocation?: BrokerRevocation;
   /** The HMAC key of lease-listing cursors. */
   readonly cursorKey: secretsmanager.Secret;
+  /** Where every alarm notifies (the one given, or the one this construct created). */
+  readonly alarmTopic: sns.ITopic;
+  /** The key of the data at rest, when one was given. */
+  readonly encryptionKey?: kms.IKey;
+  /** The custom domain names, when configured (`api` first, then `iamApi`). */
+  readonly domainNames: readonly apigw.DomainName[];
+  /** The roles EventBridge Scheduler invokes the renewal and audit functions with. */
+  readonly scheduleRoles: iam.Role[] = [];
 
   constructor(scope: Construct, id: string, props: NocredsProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const key = props.encryptionKey;
+    this.encryptionKey = key;
+    if (key) allowServicesToUseKey(this, key);
     this.optIn = props.brokeredRoles;
     this.grantPolicy = stageGrantPolicy(props.grantPolicyFile);
     this.certificateAuthorityArns = resolveCertificateAuthorities(this.grantPolicy, props.certificateAuthorityArns);
@@ -163,7 +286,7 @@ export class Nocreds extends Construct implements IBroker {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
       deletionProtection: true,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(key ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key } : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy,
     });
     for (const [indexName, keys] of Object.entries(TABLE_SCHEMA.indexes)) {
@@ -179,7 +302,7 @@ export class Nocreds extends Construct implements IBroker {
 
     this.auditBucket = new s3.Bucket(this, 'AuditReports', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true } : { encryption: s3.BucketEncryption.S3_MANAGED }),
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -193,7 +316,7 @@ export class Nocreds extends Construct implements IBroker {
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduledJobDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...(key ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key } : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -202,6 +325,7 @@ export class Nocreds extends Construct implements IBroker {
     this.cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
       description: 'nocreds: signs lease-listing cursors (HMAC key; rotating it only invalidates open cursors)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      ...(key ? { encryptionKey: key } : {}),
       removalPolicy,
     });
     const settings: BrokerSettings = {
@@ -216,6 +340,8 @@ export class Nocreds extends Construct implements IBroker {
       leaseRetentionDays: (props.leaseRetention ?? Duration.days(90)).toDays(),
     };
     assertEntriesExist();
+    const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+    checkConcurrency(reserved, props.vendingProvisionedConcurrency);
     const functions = {} as Record<BrokerFunctionName, BrokerFunction>;
     for (const name of BROKER_FUNCTION_NAMES) {
       functions[name] = new BrokerFunction(this, `${pascal(name)}Function`, {
@@ -224,6 +350,10 @@ export class Nocreds extends Construct implements IBroker {
         environment: brokerEnvironment(name, settings),
         logRetention,
         removalPolicy,
+        ...(reserved?.[name] !== undefined ? { reservedConcurrency: reserved[name] } : {}),
+        ...(name === 'credentials' && props.vendingProvisionedConcurrency ? { provisionedConcurrency: props.vendingProvisionedConcurrency } : {}),
+        tracing: props.tracing ?? false,
+        ...(key ? { encryptionKey: key } : {}),
       });
     }
     this.functions = functions;
@@ -236,24 +366,47 @@ export class Nocreds extends Construct implements IBroker {
     this.eventBus.grantPutEventsTo(functions.renewal.role);
     this.eventBus.grantPutEventsTo(functions.audit.role);
     functions.audit.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.auditBucket.arnForObjects(`${AUDIT_REPORT_PREFIX}*`)] }));
+    if (key) this.grantKeyUse(functions, key);
 
-    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
-    this.api = this.httpApi('Api', 'nocreds: OIDC tokens and GetCallerIdentity proofs, verified in the functions', functions, undefined, throttle, logRetention, removalPolicy);
-    this.iamApi = this.httpApi('IamApi', 'nocreds: SigV4 (AWS_IAM) callers', functions, new HttpIamAuthorizer(), throttle, logRetention, removalPolicy);
+    const apiSettings: ApiSettings = {
+      throttle: props.throttle ?? DEFAULT_THROTTLE,
+      routeThrottle: props.routeThrottle ?? DEFAULT_ROUTE_THROTTLE,
+      logRetention,
+      removalPolicy,
+      ...(key ? { encryptionKey: key } : {}),
+      disableExecuteApiEndpoint: props.customDomain?.disableExecuteApiEndpoint ?? false,
+    };
+    const domain = (id: string, name: string | undefined) =>
+      name && props.customDomain ? new apigw.DomainName(this, id, { domainName: name, certificate: props.customDomain.certificate, securityPolicy: apigw.SecurityPolicy.TLS_1_2 }) : undefined;
+    const apiDomain = domain('ApiDomain', props.customDomain?.domainName);
+    const iamApiDomain = domain('IamApiDomain', props.customDomain?.iamDomainName);
+    this.domainNames = [apiDomain, iamApiDomain].filter((d) => d !== undefined);
+    this.api = this.httpApi('Api', 'nocreds: OIDC tokens and GetCallerIdentity proofs, verified in the functions', functions, undefined, apiSettings, apiDomain);
+    this.iamApi = this.httpApi('IamApi', 'nocreds: SigV4 (AWS_IAM) callers', functions, new HttpIamAuthorizer(), apiSettings, iamApiDomain);
 
     this.schedule('Renewal', functions.renewal, scheduler.ScheduleExpression.rate(props.renewalInterval ?? Duration.minutes(5)), Duration.minutes(5));
     this.schedule('Audit', functions.audit, props.auditSchedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '3' }), Duration.hours(6));
 
+    this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: 'nocreds alarms', enforceSSL: true, ...(key ? { masterKey: key } : {}) });
+    for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+
     this.monitoring = new NocredsMonitoring(this, 'Monitoring', {
       functions,
       apis: { api: this.api, iamApi: this.iamApi },
+      accessLogs: { api: this.accessLogGroup(this.api), iamApi: this.accessLogGroup(this.iamApi) },
       deadLetterQueue: this.deadLetterQueue,
       table: this.table,
-      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      alarmTopic: this.alarmTopic,
     });
 
-    new CfnOutput(this, 'ApiUrl', { description: 'Base URL for OIDC callers (token in Authorization) and GetCallerIdentity proofs', value: this.api.apiEndpoint });
-    new CfnOutput(this, 'IamApiUrl', { description: 'Base URL for SigV4 (IAM) callers', value: this.iamApi.apiEndpoint });
+    const url = (api: apigw.HttpApi, name: string | undefined) => (name ? `https://${name}` : api.apiEndpoint);
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL for OIDC callers (token in Authorization) and GetCallerIdentity proofs', value: url(this.api, props.customDomain?.domainName) });
+    new CfnOutput(this, 'IamApiUrl', { description: 'Base URL for SigV4 (IAM) callers', value: url(this.iamApi, props.customDomain?.iamDomainName) });
+    if (props.customDomain && apiDomain && iamApiDomain) {
+      new CfnOutput(this, 'ApiDomainTarget', { description: `Point ${props.customDomain.domainName} here (alias or CNAME)`, value: apiDomain.regionalDomainName });
+      new CfnOutput(this, 'IamApiDomainTarget', { description: `Point ${props.customDomain.iamDomainName} here (alias or CNAME)`, value: iamApiDomain.regionalDomainName });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Every alarm notifies this topic (alarm and OK); subscribe on-call here', value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'ServerId', { description: 'The broker id clients bind into GetCallerIdentity proofs', value: this.serverId });
     if (this.revocation) {
       new CfnOutput(this, 'RevocationRoleArns', {
@@ -268,6 +421,44 @@ export class Nocreds extends Construct implements IBroker {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     suppressNagFindings(this);
+    suppressTemplateCheckFindings(this);
+  }
+
+  /**
+   * Lets `grantee` call every route of the IAM API (`execute-api:Invoke` on the `$default` stage's
+   * routes, path parameters as `*`): what a SigV4 caller needs besides a grant rule.
+   *
+   * @example
+   * broker.grantInvoke(ciRole);
+   */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    const resourceArns = [...new Set(API_ROUTES.filter((r) => !r.tokenOnly).map((r) => this.iamApi.arnForExecuteApi(r.method, r.path.replace(/\{[^}]+\}/g, '*'), '$default')))];
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+  }
+
+  /**
+   * Lets `grantee` read the audit reports (`s3:GetObject*`, `s3:List*` under the report prefix, and
+   * `kms:Decrypt` when the bucket has a customer-managed key).
+   *
+   * @example
+   * broker.grantReadReports(securityTeamRole);
+   */
+  grantReadReports(grantee: iam.IGrantable): iam.Grant {
+    return this.auditBucket.grantRead(grantee, `${AUDIT_REPORT_PREFIX}*`);
+  }
+
+  /** What each function needs of the customer-managed key, matching what it may do with the data. */
+  private grantKeyUse(functions: Record<BrokerFunctionName, BrokerFunction>, key: kms.IKey): void {
+    // Every function's environment is encrypted with the key: Lambda decrypts it at cold start through a
+    // grant it makes for the execution role at deploy; kms:Decrypt on the role keeps that working if the grant is retired.
+    for (const fn of Object.values(functions)) key.grantDecrypt(fn.role);
+    for (const name of ['credentials', 'certificates', 'leases', 'renewal'] as const) key.grantEncryptDecrypt(functions[name].role);
+    // The report is written encrypted: S3 asks KMS for a data key on the writer's behalf.
+    key.grant(functions.audit.role, 'kms:GenerateDataKey');
+  }
+
+  private accessLogGroup(api: apigw.HttpApi): logs.ILogGroup {
+    return this.node.findChild(`${api.node.id}AccessLogs`) as logs.LogGroup;
   }
 
   /** DynamoDB: named actions on the table and its named indexes, nothing else. */
@@ -338,38 +529,57 @@ export class Nocreds extends Construct implements IBroker {
     description: string,
     functions: Record<BrokerFunctionName, BrokerFunction>,
     authorizer: HttpIamAuthorizer | undefined,
-    throttle: apigw.ThrottleSettings,
-    logRetention: logs.RetentionDays,
-    removalPolicy: RemovalPolicy,
+    settings: ApiSettings,
+    domainName: apigw.DomainName | undefined,
   ): apigw.HttpApi {
-    const api = new apigw.HttpApi(this, id, { description, createDefaultStage: false });
-    const accessLogs = new logs.LogGroup(this, `${id}AccessLogs`, { retention: logRetention, removalPolicy });
-    new apigw.HttpStage(this, `${id}Stage`, {
+    const api = new apigw.HttpApi(this, id, { description, createDefaultStage: false, disableExecuteApiEndpoint: settings.disableExecuteApiEndpoint });
+    const accessLogs = new logs.LogGroup(this, `${id}AccessLogs`, { retention: settings.logRetention, removalPolicy: settings.removalPolicy, ...(settings.encryptionKey ? { encryptionKey: settings.encryptionKey } : {}) });
+    const stage = new apigw.HttpStage(this, `${id}Stage`, {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
-      throttle,
+      throttle: settings.throttle,
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+      ...(domainName ? { domainMapping: { domainName } } : {}),
     });
+    const routeKeys: string[] = [];
     for (const route of API_ROUTES) {
       if (authorizer && route.tokenOnly) continue;
-      api.addRoutes({
+      routeKeys.push(`${route.method} ${route.path}`);
+      const routes = api.addRoutes({
         path: route.path,
         methods: [route.method],
-        integration: new HttpLambdaIntegration(`${route.fn}-${route.method}-${route.path}`, functions[route.fn].function),
+        integration: new HttpLambdaIntegration(`${route.fn}-${route.method}-${route.path}`, functions[route.fn].handler),
         ...(authorizer ? { authorizer } : {}),
       });
+      // Route settings name routes that must exist first.
+      for (const r of routes) stage.node.addDependency(r);
     }
+    const routeSettings = Object.fromEntries(
+      Object.entries(settings.routeThrottle)
+        .filter(([routeKey]) => routeKeys.includes(routeKey))
+        .map(([routeKey, t]) => [routeKey, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }]),
+    );
+    const unknown = Object.keys(settings.routeThrottle).filter((routeKey) => !API_ROUTES.some((r) => `${r.method} ${r.path}` === routeKey));
+    if (unknown.length > 0) throw new Error(`nocreds: routeThrottle names routes the API does not have: ${unknown.join(', ')} (route keys look like "POST /v1/certificates")`);
+    if (Object.keys(routeSettings).length > 0) (stage.node.defaultChild as apigw.CfnStage).routeSettings = routeSettings;
     return api;
   }
 
   private schedule(id: string, target: BrokerFunction, expression: scheduler.ScheduleExpression, maxEventAge: Duration): void {
     // Lambda's own async retries and failures land in the same queue as Scheduler's delivery failures.
     target.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge, onFailure: new SqsDestination(this.deadLetterQueue) });
+    // Our own role (LambdaInvoke would share one per target at stack level), so it can be given the queue's key.
+    const role = new iam.Role(this, `${id}ScheduleRole`, {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      description: `EventBridge Scheduler: invokes the nocreds ${id.toLowerCase()} function`,
+    });
+    this.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.scheduleRoles.push(role);
     new scheduler.Schedule(this, `${id}Schedule`, {
       schedule: expression,
       description: `nocreds: ${id.toLowerCase()} job`,
-      target: new LambdaInvoke(target.function, { retryAttempts: 3, maxEventAge, deadLetterQueue: this.deadLetterQueue }),
+      target: new LambdaInvoke(target.function, { retryAttempts: 3, maxEventAge, deadLetterQueue: this.deadLetterQueue, role }),
     });
   }
 }
@@ -389,6 +599,63 @@ export function defaultServerId(scope: Construct): string {
   const path = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id.replace(/[^\w.-]/g, '-')).join('.');
   const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
   return Fn.join(':', ['nocreds', stack.account, stack.region, stack.stackName, path, stackUuid]);
+}
+
+/** See `NocredsProps.throttle`. */
+export const DEFAULT_THROTTLE: apigw.ThrottleSettings = { rateLimit: 500, burstLimit: 1000 };
+/** See `NocredsProps.routeThrottle`. */
+export const DEFAULT_ROUTE_THROTTLE: Readonly<Record<string, apigw.ThrottleSettings>> = { 'POST /v1/certificates': { rateLimit: 25, burstLimit: 50 } };
+/** See `NocredsProps.reservedConcurrency`. */
+export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<BrokerFunctionName, number>> = { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1 };
+
+interface ApiSettings {
+  readonly throttle: apigw.ThrottleSettings;
+  readonly routeThrottle: Readonly<Record<string, apigw.ThrottleSettings>>;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly encryptionKey?: kms.IKey;
+  readonly disableExecuteApiEndpoint: boolean;
+}
+
+/** Fails the synth on concurrency settings Lambda would refuse at deploy or that would switch a function off. */
+function checkConcurrency(reserved: Partial<Record<BrokerFunctionName, number>> | undefined, provisioned: number | undefined): void {
+  for (const [name, value] of Object.entries(reserved ?? {})) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new Error(`nocreds: reservedConcurrency.${name} must be a whole number of at least 1 (0 would throttle every call); got ${value}`);
+    }
+  }
+  if (provisioned === undefined || provisioned === 0) return;
+  if (!Number.isInteger(provisioned) || provisioned < 0) throw new Error(`nocreds: vendingProvisionedConcurrency must be a whole number; got ${provisioned}`);
+  const ceiling = reserved?.credentials;
+  if (ceiling !== undefined && provisioned > ceiling) {
+    throw new Error(`nocreds: vendingProvisionedConcurrency (${provisioned}) cannot exceed the credentials function's reserved concurrency (${ceiling})`);
+  }
+}
+
+/**
+ * The key-policy statements AWS services need to use a customer-managed key on our behalf:
+ * CloudWatch Logs for this account's log groups, CloudWatch alarms to publish to the encrypted
+ * topic. A no-op for an imported key (its policy lives elsewhere; see `NocredsProps.encryptionKey`).
+ */
+function allowServicesToUseKey(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchLogsOfThisAccount',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
+    }),
+  );
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsToEncryptedTopic',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
 }
 
 /** Where the audit function writes its reports in the audit bucket. */
@@ -434,7 +701,7 @@ interface ApiRoute {
   readonly tokenOnly?: boolean;
 }
 
-/** API v1 (see shared/DESIGN.md and local/server.ts, which serves the same routes locally). */
+/** API v1 (the README's "API v1" section; local/server.ts serves the same routes locally). */
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: apigw.HttpMethod.POST, path: '/v1/credentials', fn: 'credentials' },
   { method: apigw.HttpMethod.GET, path: '/v1/credentials/container', fn: 'credentials', tokenOnly: true },

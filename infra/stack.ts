@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BrokeredRole, BrokeredRoleOptIn } from './brokered-role';
 import { Nocreds, type NocredsProps } from './nocreds';
@@ -9,6 +10,8 @@ export interface NocredsStackProps extends StackProps {
   readonly broker: NocredsProps;
   /** Names of example roles to create as BrokeredRoles (no permissions attached: add your own). */
   readonly brokeredRoleNames?: string[];
+  /** An existing topic for the alarms, by ARN (imported into the stack). */
+  readonly alarmTopicArn?: string;
 }
 
 /**
@@ -26,7 +29,8 @@ export class NocredsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NocredsStackProps) {
     super(scope, id, { description: 'nocreds: short-lived, scoped, recorded credentials and certificates', ...props });
-    this.broker = new Nocreds(this, 'Broker', props.broker);
+    const alarmTopic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined;
+    this.broker = new Nocreds(this, 'Broker', { ...props.broker, ...(alarmTopic ? { alarmTopic } : {}) });
     this.brokeredRoles = (props.brokeredRoleNames ?? []).map(
       (roleName) => new BrokeredRole(this, `Role-${roleName}`, { broker: this.broker, roleName, description: `Vended by nocreds (${roleName})` }),
     );
@@ -50,6 +54,14 @@ export interface StackContext {
   /** Comma-separated names of BrokeredRoles to create. Default: ci-deployer (used by the example policy). */
   brokeredRoles?: string;
   logLevel?: string;
+  /** Comma-separated email addresses subscribed to the alarm topic, e.g. oncall@example.org,secops@example.org. */
+  alarmEmail?: string;
+  /** An existing SNS topic every alarm notifies instead of a new one (your pager or chat integration). */
+  alarmTopicArn?: string;
+  /** "false" to reserve no Lambda concurrency (an account whose concurrency quota is still 10). */
+  reservedConcurrency?: string;
+  /** "true" for X-Ray active tracing on every function. */
+  tracing?: string;
 }
 
 /** Turns `-c` context values into stack props; every value is checked before synth. */
@@ -67,6 +79,15 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
   const logLevel = context.logLevel ?? 'INFO';
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`nocreds: logLevel is DEBUG, INFO, WARN or ERROR; got "${logLevel}"`);
   const cas = list(context.certificateAuthorityArns);
+  const emails = list(context.alarmEmail);
+  const badEmail = emails.find((email) => !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email));
+  if (badEmail !== undefined) throw new Error(`nocreds: alarmEmail is a comma-separated list of email addresses; "${badEmail}" is not one`);
+  if (context.alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(context.alarmTopicArn)) {
+    throw new Error(`nocreds: alarmTopicArn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME); got "${context.alarmTopicArn}"`);
+  }
+  for (const [key, value] of [['reservedConcurrency', context.reservedConcurrency], ['tracing', context.tracing]] as const) {
+    if (value !== undefined && value !== 'true' && value !== 'false') throw new Error(`nocreds: ${key} is true or false; got "${value}"`);
+  }
   return {
     broker: {
       grantPolicyFile: resolve(context.grants ?? resolve(PROJECT_ROOT, 'infra', 'example-grants.yaml')),
@@ -74,7 +95,11 @@ export function stackPropsFromContext(context: StackContext): NocredsStackProps 
       ...(cas.length > 0 ? { certificateAuthorityArns: cas } : {}),
       credentialRevocation: context.credentialRevocation === 'true',
       logLevel: logLevel as NocredsProps['logLevel'] & string,
+      ...(emails.length > 0 ? { alarmEmails: emails } : {}),
+      ...(context.reservedConcurrency === 'false' ? { reservedConcurrency: false as const } : {}),
+      tracing: context.tracing === 'true',
     },
     brokeredRoleNames: context.brokeredRoles === undefined ? ['ci-deployer'] : list(context.brokeredRoles),
+    ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   };
 }

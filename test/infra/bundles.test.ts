@@ -8,7 +8,7 @@ import { BROKER_FUNCTION_NAMES, BUNDLING, PROJECT_ROOT, entryOf, type BrokerFunc
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
 import { stageGrantPolicy } from '../../infra/grant-policy-asset';
 import { Nocreds, brokerEnvironment } from '../../infra/nocreds';
-import { EXAMPLE_GRANTS } from './broker-stacks';
+import { EXAMPLE_GRANTS, cdkJsonContext } from './broker-stacks';
 
 /**
  * Every function the stack names exists, is bundled by the stack itself (NodejsFunction with the
@@ -22,7 +22,7 @@ let synthError: Error | undefined;
 
 beforeAll(() => {
   try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const app = new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Bundles', { env: { account: '111122223333', region: 'eu-west-1' } });
     const broker = new Nocreds(stack, 'Broker', { grantPolicyFile: EXAMPLE_GRANTS, brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/') });
     const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }> };

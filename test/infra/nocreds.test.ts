@@ -1,9 +1,28 @@
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { createTableInput } from '../../shared/adapters/dynamo-lease-store';
 import { METRIC_NAMESPACE } from '../../shared/use-cases/run-audit';
-import { BROKER_FUNCTION_NAMES } from '../../infra/broker-function';
-import { API_ROUTES } from '../../infra/nocreds';
-import { ACCOUNT, CA_ARN, OTHER_ACCOUNT, SECOND_CA_ARN, actionsOf, logicalId, statementsOf, synthBrokers, type BrokerStack, type Statement } from './broker-stacks';
+import { BROKER_FUNCTION_NAMES, entryOf, type BrokerFunctionName } from '../../infra/broker-function';
+import { BrokeredRoleOptIn } from '../../infra/brokered-role';
+import { LEASE_WRITE_FAILURE_MESSAGES } from '../../infra/monitoring';
+import { API_ROUTES, DEFAULT_RESERVED_CONCURRENCY, Nocreds } from '../../infra/nocreds';
+import {
+  ACCOUNT,
+  CA_ARN,
+  CERTIFICATE_ARN,
+  EXAMPLE_GRANTS,
+  OTHER_ACCOUNT,
+  SECOND_CA_ARN,
+  actionsOf,
+  cdkJsonContext,
+  logicalId,
+  statementsOf,
+  synthBrokers,
+  type BrokerStack,
+  type Statement,
+} from './broker-stacks';
 
 // One synthesis for the whole file (bundling skipped: test/infra/bundles.test.ts builds the code).
 const { minimal, full } = synthBrokers();
@@ -116,11 +135,18 @@ describe('HTTP APIs', () => {
     expect(iam.map((r) => r.routeKey)).not.toContain('GET /v1/credentials/container');
   });
 
-  it('throttles and writes JSON access logs without headers on both stages', () => {
+  it('throttles (by default sized for a mass pod restart, certificates at Private CA\'s rate) and writes JSON access logs without headers on both stages', () => {
     const stages = minimal.template.findResources('AWS::ApiGatewayV2::Stage');
     expect(Object.keys(stages)).toHaveLength(2);
     for (const stage of Object.values(stages)) {
-      expect(stage.Properties).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
+      expect(stage.Properties).toMatchObject({
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+        RouteSettings: { 'POST /v1/certificates': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 } },
+      });
+      // Route settings name routes: the stage must be created after them.
+      expect(stage.DependsOn.length).toBeGreaterThanOrEqual(API_ROUTES.filter((r) => !r.tokenOnly).length);
       const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
       expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', caller: '$context.identity.userArn' });
       expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/header|authorization/i);
@@ -128,11 +154,143 @@ describe('HTTP APIs', () => {
   });
 });
 
+describe('production props', () => {
+  const fnProps = (b: BrokerStack, name: BrokerFunctionName) => b.template.findResources('AWS::Lambda::Function')[logicalId(b.stack, b.broker.functions[name].function)]!.Properties;
+  const keyArn = () => ({ 'Fn::GetAtt': [logicalId(full.stack, full.broker.encryptionKey), 'Arn'] });
+
+  it('takes the throttle and per-route throttles it is given, and refuses a route the API does not have', () => {
+    for (const stage of Object.values(full.template.findResources('AWS::ApiGatewayV2::Stage'))) {
+      expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 800, ThrottlingBurstLimit: 2000 });
+      // The given map replaces the default one: certificates now follow the stage default.
+      expect(stage.Properties.RouteSettings).toEqual({ 'POST /v1/credentials': { ThrottlingRateLimit: 400, ThrottlingBurstLimit: 1500 } });
+    }
+    const stack = new Stack(new App(), 'BadThrottle');
+    expect(() => new Nocreds(stack, 'Broker', { grantPolicyFile: EXAMPLE_GRANTS, brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/'), routeThrottle: { 'POST /v1/credential': { rateLimit: 1 } } })).toThrow(
+      'nocreds: routeThrottle names routes the API does not have: POST /v1/credential',
+    );
+  });
+
+  it('reserves concurrency for every function by default, and takes overrides', () => {
+    for (const name of BROKER_FUNCTION_NAMES) expect(fnProps(minimal, name).ReservedConcurrentExecutions).toBe(DEFAULT_RESERVED_CONCURRENCY[name]);
+    expect(fnProps(full, 'credentials').ReservedConcurrentExecutions).toBe(200);
+    expect(fnProps(full, 'whoami').ReservedConcurrentExecutions).toBe(DEFAULT_RESERVED_CONCURRENCY.whoami);
+    expect(DEFAULT_RESERVED_CONCURRENCY).toMatchObject({ renewal: 1, audit: 1 });
+  });
+
+  it('keeps vending instances warm behind a `live` alias that both APIs invoke, only when asked', () => {
+    minimal.template.resourceCountIs('AWS::Lambda::Alias', 0);
+    full.template.resourceCountIs('AWS::Lambda::Alias', 1);
+    full.template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionName: { Ref: logicalId(full.stack, full.broker.functions.credentials.function) },
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 5 },
+    });
+    const alias = logicalId(full.stack, full.broker.functions.credentials.handler);
+    const integrations = Object.values(full.template.findResources('AWS::ApiGatewayV2::Integration')).map((i) => JSON.stringify(i.Properties.IntegrationUri));
+    const vendRoutes = API_ROUTES.filter((r) => r.fn === 'credentials');
+    // One integration per route and API: the token API has both vend routes, the IAM API one.
+    expect(integrations.filter((uri) => uri.includes(alias))).toHaveLength(vendRoutes.length + vendRoutes.filter((r) => !r.tokenOnly).length);
+    expect(integrations.some((uri) => uri.includes(logicalId(full.stack, full.broker.functions.credentials.function)))).toBe(false);
+  });
+
+  it('turns on X-Ray active tracing only when asked', () => {
+    for (const name of BROKER_FUNCTION_NAMES) {
+      expect(fnProps(full, name).TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fnProps(minimal, name).TracingConfig).toBeUndefined();
+      expect(actionsOf(roleStatements(full, name))).toEqual(expect.arrayContaining(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']));
+      expect(actionsOf(roleStatements(minimal, name)).filter((a) => a.startsWith('xray:'))).toEqual([]);
+    }
+  });
+
+  it('applies log retention and log level', () => {
+    full.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    for (const name of BROKER_FUNCTION_NAMES) expect(fnProps(full, name).Environment.Variables.NOCREDS_LOG_LEVEL).toBe('DEBUG');
+  });
+
+  it('serves both APIs on their custom domain names with TLS 1.2, mapped at the root, and says where to point DNS', () => {
+    minimal.template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    for (const [name, api] of [
+      ['nocreds.example.org', full.broker.api],
+      ['nocreds-iam.example.org', full.broker.iamApi],
+    ] as const) {
+      full.template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: name,
+        DomainNameConfigurations: [Match.objectLike({ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' })],
+      });
+      const domain = Object.entries(full.template.findResources('AWS::ApiGatewayV2::DomainName')).find(([, d]) => d.Properties.DomainName === name)![0];
+      const mappings = Object.values(full.template.findResources('AWS::ApiGatewayV2::ApiMapping')).filter((m) => m.Properties.DomainName.Ref === domain);
+      expect(mappings.map((m) => ({ api: m.Properties.ApiId, stage: m.Properties.Stage, key: m.Properties.ApiMappingKey }))).toEqual([
+        { api: { Ref: logicalId(full.stack, api) }, stage: '$default', key: undefined },
+      ]);
+    }
+    const outputs = full.template.findOutputs('*');
+    const output = (name: string) => Object.entries(outputs).find(([id]) => id.includes(name))![1];
+    expect(output('BrokerApiUrl').Value).toBe('https://nocreds.example.org');
+    expect(output('IamApiUrl').Value).toBe('https://nocreds-iam.example.org');
+    expect(output('IamApiDomainTarget').Value).toEqual({ 'Fn::GetAtt': [expect.any(String), 'RegionalDomainName'] });
+  });
+
+  it('encrypts the table, report bucket, dead letters, secret, log groups, environments and topic with the given key', () => {
+    full.template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn() } });
+    full.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn() } }] },
+    });
+    full.template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn() });
+    full.template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn() });
+    full.template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: keyArn() });
+    full.template.allResourcesProperties('AWS::Lambda::Function', { KmsKeyArn: keyArn() });
+    full.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn() });
+    for (const kind of ['AWS::Logs::LogGroup', 'AWS::Lambda::Function', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret']) {
+      expect(JSON.stringify(minimal.template.findResources(kind))).not.toMatch(/KmsKey|KmsMasterKeyId/);
+    }
+  });
+
+  it("lets CloudWatch Logs (this account's log groups) and CloudWatch alarms use the key, and each function only what it needs", () => {
+    const [key] = Object.values(full.template.findResources('AWS::KMS::Key'));
+    const statements = key!.Properties.KeyPolicy.Statement as (Statement & { Principal: unknown; Sid?: string })[];
+    expect(statements.find((s) => s.Sid === 'CloudWatchLogsOfThisAccount')).toMatchObject({
+      Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:*` } },
+    });
+    expect(statements.find((s) => s.Sid === 'CloudWatchAlarmsToEncryptedTopic')).toMatchObject({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+    const kmsActions = (name: BrokerFunctionName) => actionsOf(roleStatements(full, name).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn()))).filter((a) => a.startsWith('kms:'));
+    expect(kmsActions('whoami')).toEqual(['kms:Decrypt']); // its encrypted environment, nothing else
+    // audit: read leases, write the encrypted report; the rest is the dead-letter destination's (as every scheduled function's).
+    expect(kmsActions('audit')).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']));
+    expect(kmsActions('credentials')).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
+    for (const role of full.broker.scheduleRoles) {
+      // Scheduler writes a failed run to the encrypted dead-letter queue.
+      expect(actionsOf(statementsOf(full.template, logicalId(full.stack, role)))).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage']));
+    }
+  });
+
+  it('grantInvoke allows execute-api:Invoke on exactly the IAM API routes; grantReadReports allows reading the reports', () => {
+    const stack = new Stack(new App({ context: cdkJsonContext() }), 'Grants', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const broker = new Nocreds(stack, 'Broker', { grantPolicyFile: EXAMPLE_GRANTS, brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/') });
+    const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    broker.grantInvoke(caller);
+    broker.grantReadReports(caller);
+    const template = Template.fromStack(stack);
+    const statements = statementsOf(template, logicalId(stack, caller));
+    const invoke = statements.find((s) => actionsOf([s]).includes('execute-api:Invoke'))!;
+    const api = logicalId(stack, broker.iamApi);
+    const rendered = (invoke.Resource as unknown[]).map((r) => JSON.stringify(r));
+    const expected = API_ROUTES.filter((r) => !r.tokenOnly).map((r) => `/$default/${r.method}${r.path.replace(/\{[^}]+\}/g, '*')}`);
+    expect(rendered).toHaveLength(new Set(expected).size);
+    for (const path of expected) expect(rendered.some((r) => r.includes(`{"Ref":"${api}"}`) && r.endsWith(`"${path}"]]}`))).toBe(true);
+    expect(rendered.join()).not.toContain(logicalId(stack, broker.api));
+    const read = statements.find((s) => actionsOf([s]).includes('s3:GetObject*'))!;
+    expect(JSON.stringify(read.Resource)).toContain('/audit/*');
+    expect(actionsOf([read]).some((a) => /^s3:(Put|Delete)/.test(a))).toBe(false);
+  });
+});
+
 describe('least privilege', () => {
-  it('grants no Resource "*" anywhere', () => {
+  it('grants no Resource "*" anywhere, except the X-Ray actions tracing needs (X-Ray has no resource-level permissions)', () => {
     for (const b of [minimal, full]) {
       const all = Object.values(b.template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-      expect(all.filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')))).toEqual([]);
+      const star = all.filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
+      expect([...new Set(actionsOf(star))]).toEqual(b === full ? ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] : []);
     }
   });
 
@@ -141,7 +299,7 @@ describe('least privilege', () => {
     expect(actionsOf(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', ...STS].sort());
     const sts = statements.find((s) => actionsOf([s]).includes('sts:AssumeRole'))!;
     expect(actionsOf([sts])).toEqual(STS);
-    expect(sts.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/nocreds/*`]] });
+    expect(sts.Resource).toEqual(`arn:aws:iam::${ACCOUNT}:role/nocreds/*`);
     expect(sts.Condition).toBeUndefined();
   });
 
@@ -150,14 +308,15 @@ describe('least privilege', () => {
     const table = logicalId(minimal.stack, minimal.broker.table);
     expect(dynamo.Resource).toEqual([
       { 'Fn::GetAtt': [table, 'Arn'] },
-      ...['byCaller', 'byStatus', 'byAccessKey'].map((index) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${index}`]] })),
+      // Sorted by name: @aws-cdk/aws-iam:minimizePolicies (cdk.json) orders a statement's resources.
+      ...['byAccessKey', 'byCaller', 'byStatus'].map((index) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${index}`]] })),
     ]);
     expect(actionsOf(roleStatements(minimal, 'audit')).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
   it('with tag opt-in, conditions STS on the role tag, in each opted-in account', () => {
     const tagged = { StringEquals: { 'aws:ResourceTag/nocreds:brokered': 'true' } };
-    const roleArns = [ACCOUNT, OTHER_ACCOUNT].map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/*`]] }));
+    const roleArns = [ACCOUNT, OTHER_ACCOUNT].map((account) => `arn:aws:iam::${account}:role/*`);
     for (const name of ['credentials', 'leases'] as const) {
       const sts = roleStatements(full, name).find((s) => s.Effect === 'Allow' && actionsOf([s]).includes('sts:TagSession'))!;
       expect(sts).toMatchObject({ Resource: roleArns, Condition: tagged });
@@ -165,7 +324,8 @@ describe('least privilege', () => {
   });
 
   it('with revocation, lets the lease and renewal functions assume the revoker role of each opted-in account, and write no IAM policy themselves', () => {
-    const revokers = [ACCOUNT, OTHER_ACCOUNT].map((account) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/nocreds-revoker/nocreds-session-revoker`]] }));
+    // The stack's region is known, so cdk.json's flags resolve the partition at synth.
+    const revokers = [ACCOUNT, OTHER_ACCOUNT].map((account) => `arn:aws:iam::${account}:role/nocreds-revoker/nocreds-session-revoker`);
     for (const name of ['leases', 'renewal'] as const) {
       const statements = roleStatements(full, name).filter((s) => s.Effect === 'Allow');
       expect(statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('iam:')))).toEqual([]);
@@ -191,15 +351,21 @@ describe('least privilege', () => {
     expect(allows).toEqual([
       {
         Effect: 'Allow',
-        Action: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/*`]] },
+        // Sorted: @aws-cdk/aws-iam:minimizePolicies (cdk.json) orders a statement's actions.
+        Action: ['iam:DeleteRolePolicy', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy'],
+        Resource: `arn:aws:iam::${ACCOUNT}:role/*`,
         Condition: { StringEquals: { 'aws:ResourceTag/nocreds:brokered': 'true' } },
       },
     ]);
     const trust = revoker.AssumeRolePolicyDocument.Statement as Statement[];
-    expect(trust).toEqual(
-      (['leases', 'renewal'] as const).map((name) => ({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] } } })),
-    );
+    // minimizePolicies (cdk.json) merges the two principals into one statement.
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: (['leases', 'renewal'] as const).map((name) => ({ 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] })) },
+      },
+    ]);
   });
 
   it('grants iam:PutRolePolicy to no one unless revocation is enabled', () => {
@@ -211,7 +377,7 @@ describe('least privilege', () => {
   it('allows PCA only on the CAs the grant policy names, and IssueCertificate only with its templates', () => {
     const pca = (b: BrokerStack, name: 'certificates' | 'leases' | 'renewal') => roleStatements(b, name).filter((s) => actionsOf([s]).some((a) => a.startsWith('acm-pca:')));
     expect(pca(minimal, 'certificates')).toEqual([
-      { Effect: 'Allow', Action: ['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority'], Resource: CA_ARN },
+      { Effect: 'Allow', Action: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate'], Resource: CA_ARN },
       {
         Effect: 'Allow',
         Action: 'acm-pca:IssueCertificate',
@@ -314,30 +480,108 @@ describe('events and secrets', () => {
 });
 
 describe('alarms and dashboard', () => {
-  it('alarms on function errors and throttles, STS and PCA failures, stuck leases, dead letters and API 5xx', () => {
-    const alarms = Object.values(minimal.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    const metricNames = alarms.map((a) => `${a.Namespace}/${a.MetricName}`);
-    expect(metricNames.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(BROKER_FUNCTION_NAMES.length);
-    expect(metricNames.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(BROKER_FUNCTION_NAMES.length);
-    expect(metricNames).toEqual(expect.arrayContaining(['nocreds/StsFailures', 'nocreds/PcaFailures', 'nocreds/LeasesStuckPending', 'AWS/SQS/ApproximateNumberOfMessagesVisible', 'AWS/ApiGateway/5xx']));
-    // The audit job publishes its findings with the dimension Job=audit (shared/use-cases/run-audit.ts).
-    expect(alarms.find((a) => a.MetricName === 'LeasesStuckPending')).toMatchObject({ Namespace: METRIC_NAMESPACE, Dimensions: [{ Name: 'Job', Value: 'audit' }] });
-    expect(alarms.every((a) => a.TreatMissingData === 'notBreaching' && a.Threshold === 1)).toBe(true);
-    minimal.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  const alarmsOf = (b: BrokerStack) => Object.values(b.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const byName = (b: BrokerStack, id: string) => {
+    const found = alarmsOf(b).filter((a) => String(a.AlarmDescription).startsWith(`nocreds ${id}:`));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  const metricIds = (alarm: Record<string, unknown>) => JSON.stringify(alarm.Metrics ?? []);
+
+  it('alarms on rates over 3 of 5 five-minute periods where there is a denominator: function errors and throttles, API 5xx', () => {
+    for (const name of ['credentials', 'whoami', 'certificates', 'leases', 'renewal']) {
+      const alarm = byName(minimal, `${name}ErrorRate`);
+      expect(alarm).toMatchObject({ Threshold: 5, EvaluationPeriods: 5, DatapointsToAlarm: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+      expect(metricIds(alarm)).toContain('IF(invocations > 0, 100 * errors / invocations, 0)');
+      expect(metricIds(alarm)).toContain('"MetricName":"Errors"');
+      expect(metricIds(alarm)).toContain('"MetricName":"Invocations"');
+    }
+    for (const name of ['credentials', 'whoami', 'certificates', 'leases']) {
+      expect(byName(minimal, `${name}Throttles`)).toMatchObject({ Threshold: 1, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    }
+    for (const api of ['api', 'iamApi']) {
+      const alarm = byName(minimal, `${api}ServerErrorRate`);
+      expect(alarm).toMatchObject({ Threshold: 1, EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+      expect(metricIds(alarm)).toContain('100 * errors / requests');
+      expect(metricIds(alarm)).toContain('"MetricName":"5xx"');
+      expect(metricIds(alarm)).toContain('"MetricName":"Count"');
+    }
+  });
+
+  it('alarms on STS and Private CA throttling and failures, lease-write failures, dead letters and audit findings', () => {
+    const single = (id: string) => byName(minimal, id);
+    expect(single('StsThrottled')).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: 'StsThrottled', Threshold: 10, DatapointsToAlarm: 3, EvaluationPeriods: 5 });
+    expect(single('StsFailures')).toMatchObject({ MetricName: 'StsFailures', Threshold: 5, DatapointsToAlarm: 3 });
+    expect(single('PcaThrottled')).toMatchObject({ MetricName: 'PcaThrottled', Threshold: 5, DatapointsToAlarm: 3 });
+    expect(single('PcaFailures')).toMatchObject({ MetricName: 'PcaFailures', Threshold: 1, DatapointsToAlarm: 3 });
+    expect(single('LeaseWriteFailures')).toMatchObject({ MetricName: 'LeaseWriteFailures', Threshold: 1, DatapointsToAlarm: 2, EvaluationPeriods: 3 });
+    expect(single('DeadLetters')).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, EvaluationPeriods: 1 });
+    // The audit job publishes once a day with the dimension Job=audit (shared/use-cases/run-audit.ts).
+    for (const finding of ['LeasesStuckPending', 'LeasesNoLongerAllowed', 'CertificatesExpiringSoon']) {
+      expect(single(finding)).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: finding, Dimensions: [{ Name: 'Job', Value: 'audit' }], Period: 86400, Threshold: 1 });
+    }
+    expect(alarmsOf(minimal)).toHaveLength(5 + 4 + 2 + 4 + 1 + 3 + 1);
+  });
+
+  it('gives every alarm a runbook line: what it means and the first thing to check', () => {
+    for (const alarm of alarmsOf(minimal)) expect(alarm.AlarmDescription).toMatch(/^nocreds \w+: .{40,} First check: .{20,}$/);
+  });
+
+  it('notifies a topic on ALARM and on OK from every alarm: the one created by default, or the one given, with email subscriptions', () => {
+    const created = logicalId(minimal.stack, minimal.broker.alarmTopic);
+    minimal.template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'nocreds alarms' });
+    for (const alarm of alarmsOf(minimal)) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: created }]);
+      expect(alarm.OKActions).toEqual([{ Ref: created }]);
+    }
+    const given = logicalId(full.stack, full.broker.alarmTopic);
+    expect(given).toMatch(/^Alarms/);
+    full.template.resourceCountIs('AWS::SNS::Topic', 1);
+    for (const alarm of alarmsOf(full)) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([[{ Ref: given }], [{ Ref: given }]]);
+    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', TopicArn: { Ref: given } });
+    minimal.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
   it('counts STS failures from the error codes the functions log', () => {
     minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ ($.code = "sts_*") || ($.error.code = "sts_*") || ($.code = "role_trust_denied") || ($.error.code = "role_trust_denied") }',
+      FilterPattern: '{ ($.code = "sts_throttled") || ($.error.code = "sts_throttled") }',
       LogGroupName: { Ref: logicalId(minimal.stack, minimal.broker.functions.credentials.logGroup) },
-      MetricTransformations: [{ MetricNamespace: 'nocreds', MetricName: 'StsFailures', MetricValue: '1' }],
+      MetricTransformations: [{ MetricNamespace: 'nocreds', MetricName: 'StsThrottled', MetricValue: '1' }],
     });
   });
 
-  it('notifies the alarm topic when one is given', () => {
-    const alarms = Object.values(full.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.every((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes('Alarms'))).toBe(true);
-    expect(Object.values(minimal.template.findResources('AWS::CloudWatch::Alarm')).every((a) => a.Properties.AlarmActions === undefined)).toBe(true);
+  it('counts lease-write failures by the message the handlers log, which they still log', () => {
+    const sources = BROKER_FUNCTION_NAMES.map((name) => readFileSync(entryOf(name), 'utf8')).join('\n');
+    for (const message of LEASE_WRITE_FAILURE_MESSAGES) expect(sources).toContain(`'${message}'`);
+    minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: Match.stringLikeRegexp('\\$\\.message = "lease left pending after a failure"'),
+      LogGroupName: { Ref: logicalId(minimal.stack, minimal.broker.functions.credentials.logGroup) },
+      MetricTransformations: [Match.objectLike({ MetricName: 'LeaseWriteFailures' })],
+    });
+  });
+
+  it('counts vends and denials from both APIs\' access logs (route and status)', () => {
+    for (const api of [minimal.broker.api, minimal.broker.iamApi]) {
+      const accessLogs = { Ref: logicalId(minimal.stack, minimal.broker.node.findChild(`${api.node.id}AccessLogs`)) };
+      minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: accessLogs,
+        FilterPattern: '{ (($.routeKey = "POST /v1/credentials") || ($.routeKey = "GET /v1/credentials/container")) && ($.status = "2*") }',
+        MetricTransformations: [Match.objectLike({ MetricName: 'Vends' })],
+      });
+      minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: accessLogs,
+        FilterPattern: Match.stringLikeRegexp('\\$\\.status = "403"'),
+        MetricTransformations: [Match.objectLike({ MetricName: 'VendDenials' })],
+      });
+    }
+  });
+
+  it('shows vends, denials, latency p50/p99 per function and the audit findings on one dashboard', () => {
+    minimal.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [dashboard] = Object.values(minimal.template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(minimal.stack.resolve(dashboard!.Properties.DashboardBody));
+    for (const title of ['Vends and denials', 'Function duration p50', 'Function duration p99', 'API latency p50 / p99', 'Audit (daily)', 'Alarms']) expect(body).toContain(title);
+    for (const metric of ['Vends', 'VendDenials', 'CertificatesIssued', 'LeasesStuckPending', 'ActiveLeases']) expect(body).toContain(`\\"${metric}\\"`);
   });
 });
 

@@ -58,6 +58,8 @@ export class CloudFormationResolver {
         nameProperty: 'RoleName',
         arn: (n, r) => `arn:${p}:iam::${account}:role${typeof r.Properties?.Path === 'string' ? r.Properties.Path : '/'}${n}`,
       },
+      // A key has no name property: `Ref` is its key id, the stand-in here.
+      'AWS::KMS::Key': { nameProperty: 'KeyId', arn: (n) => `arn:${p}:kms:${region}:${account}:key/${n}` },
       // Secrets Manager appends six random characters to a secret's ARN; `Ref` is that ARN.
       'AWS::SecretsManager::Secret': { nameProperty: 'Name', arn: (n) => `arn:${p}:secretsmanager:${region}:${account}:secret:${n}-AbCdEf`, ref: 'arn' },
     };
