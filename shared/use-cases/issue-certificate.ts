@@ -6,7 +6,7 @@ import { evaluateCertificate, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
-import { recordLeaseFailure } from './lease-failure';
+import { recordLeaseFailure, settleUnrecordedCertificate } from './lease-failure';
 
 /** API Gateway gives up after 30 s; answer 202 well before, leaving time for the lease writes. */
 export const DEFAULT_READY_WITHIN_MS = 15_000;
@@ -135,8 +135,10 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
   try {
     lease = await deps.leases.update(leaseId, 'pending', { certificateArn, updatedAt: deps.clock.now().toISOString() });
   } catch (error) {
-    // The certificate exists but its lease does not say where: never hand it out unrecorded.
+    // The certificate exists but its lease does not say where: never hand it out unrecorded, and
+    // revoke it while its ARN is still known (the renewal job could not find it).
     deps.onLeaseWriteFailure?.(leaseId, error);
+    await settleUnrecordedCertificate(deps, pending, certificateArn);
     throw error;
   }
 

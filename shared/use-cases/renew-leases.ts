@@ -2,19 +2,16 @@ import { MAX_PROFILE_VALIDITY_SECONDS } from '../domain/certificate-profile';
 import { ConfigurationError, ConflictError, DependencyDeniedError } from '../domain/errors';
 import { evaluateCertificate } from '../domain/grant-policy';
 import { abandonedChanges, DEFAULT_PENDING_GRACE_SECONDS, mustSettle, type Abandonment, type Lease } from '../domain/lease';
-import { readIssuedCertificate } from '../domain/certificate';
 import { identityOfLease, renewalWindowStart } from '../domain/lease-access';
 import type { BrokerEvent, EventPublisher, LeasePage, SessionRevoker } from '../ports';
 import { collectCertificate } from './issue-certificate';
+import { revokeUndeliveredCertificate, UNDELIVERED_REVOCATION_REASON } from './lease-failure';
 import { renewLeaseFor, type RenewLeaseDeps } from './renew-lease';
 
 export const CERTIFICATE_RENEWED = 'nocreds.certificate.renewed';
 /** Revocation entries of leases that expired this long ago or less are pruned (a missed run is caught up). */
 const PRUNE_LOOKBACK_MS = 24 * 3600 * 1000;
 const PAGE = 25;
-
-/** PCA's reason for revoking a certificate its holder never received: it is no longer needed. */
-export const UNDELIVERED_REVOCATION_REASON = 'CESSATION_OF_OPERATION';
 
 export interface RenewLeasesDeps extends RenewLeaseDeps {
   /** Blocks the sessions of abandoned credentials leases (and prunes the blocks); absent when revocation is off. */
@@ -231,12 +228,13 @@ async function settleCertificate(deps: RenewLeasesDeps, lease: Lease, now: Date)
       reason: `${base}. No certificate ARN was recorded: IssueCertificate failed or its answer was lost; a certificate PCA may have issued for it is unknown to the broker (look for lease id ${lease.leaseId} as the idempotency token in the CA's audit report).`,
     };
   }
+  // Revoked already by the request that could not record it.
+  if (lease.revokedAt && lease.serialNumber) {
+    return { now, revokedSerialNumber: lease.serialNumber, revokeReason: lease.revokeReason ?? UNDELIVERED_REVOCATION_REASON, reason: `${base}. Certificate ${lease.serialNumber} was issued but never delivered, and is revoked at the CA.` };
+  }
   if (!deps.certificates) throw new ConfigurationError('certificates_not_configured', `Lease ${lease.leaseId} holds a certificate, but this job has no certificate authority configured.`);
-  const ca = deps.certificates.ca;
-  const retrieval = await ca.get(lease.caArn, lease.certificateArn);
-  if (retrieval.status === 'in-progress') return undefined;
-  const { serialNumber } = readIssuedCertificate(retrieval.certificate);
-  await ca.revoke({ caArn: lease.caArn, certificateArn: lease.certificateArn, serialNumber, reason: UNDELIVERED_REVOCATION_REASON });
+  const serialNumber = await revokeUndeliveredCertificate(deps.certificates.ca, lease.caArn, lease.certificateArn);
+  if (serialNumber === undefined) return undefined;
   return {
     now,
     revokedSerialNumber: serialNumber,
