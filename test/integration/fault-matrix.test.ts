@@ -39,12 +39,12 @@ import { awsClientConfig, motoEndpoint, resetMoto } from './moto';
  *   session issued has an active or revoked lease or is blocked, and every certificate issued is
  *   held by an active lease or revoked at the CA (except one the broker never learnt the ARN of).
  *
- * The clients' timeouts are set here, explicitly (not the adapters' defaults): 400 ms per request
+ * The clients' timeouts are set here, explicitly (not the adapters' defaults): 300 ms per request
  * and per connection, one attempt (so each fault meets the broker, not a retry).
  */
-const REQUEST_TIMEOUT_MS = 400;
+const REQUEST_TIMEOUT_MS = 300;
 /** Longer than the request timeout: the client has given up when the service acts. */
-const DELAY_MS = 600;
+const DELAY_MS = 400;
 const GRACE_SECONDS = 300;
 const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/fault-app`;
