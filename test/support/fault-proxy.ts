@@ -56,12 +56,12 @@ export class FaultProxy {
   ) {}
 
   static async start(target: string, options: FaultProxyOptions): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer((req, res) => proxy?.handle(req, res));
-    proxy = new FaultProxy(server, new URL(target), options);
-    server.on('connection', (socket) => {
-      proxy?.sockets.add(socket);
-      socket.on('close', () => proxy?.sockets.delete(socket));
+    const server = createServer();
+    const proxy = new FaultProxy(server, new URL(target), options);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res));
+    server.on('connection', (socket: Socket) => {
+      proxy.sockets.add(socket);
+      socket.on('close', () => proxy.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
