@@ -104,3 +104,19 @@ test('property: every fault in vending or issuance is settled by one job run, an
     { seed: 1111, numRuns: 150 },
   );
 });
+
+test('a renewal whose STS call ended with an unknown outcome can be retried at once, and after its lease is settled too', async () => {
+  const { renewLease } = await import('../../../../shared/use-cases/renew-lease');
+  const world = leaseWorld();
+  const original = await vendCredentials({ ...world.deps, roleAssumer: world.sts }, { identity: teamA, requestId: 'r', roleArn: TEAM_A_ROLE, durationSeconds: 900, fresh: true });
+  world.sts.failNext(new DependencyUnavailableError('sts_unavailable', 'STS is unavailable; retry after 1 s.', 1, { outcomeUnknown: true }));
+  await expect(renewLease(world.deps, { identity: teamA, leaseId: original.leaseId, requestId: 'r2' })).rejects.toMatchObject({ code: 'sts_unavailable' });
+  const retried = await renewLease(world.deps, { identity: teamA, leaseId: original.leaseId, requestId: 'r3' });
+  expect(retried.lease).toMatchObject({ status: 'active', renewedFrom: original.leaseId });
+
+  // The successor whose outcome was unknown is settled by the job, never left pending.
+  world.clock.advanceSeconds(301);
+  await renewLeases({ ...world.deps, sessionRevoker: new RecordingSessionRevoker() });
+  expect(world.leases.all().filter((l) => l.status === 'pending')).toEqual([]);
+  expect(world.leases.all().filter((l) => l.status === 'abandoned')).toHaveLength(1);
+});
