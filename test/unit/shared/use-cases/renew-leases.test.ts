@@ -290,6 +290,24 @@ describe('settling pending leases (no lease stays pending)', () => {
     expect(settled).toMatchObject({ status: 'abandoned', revokeReason: 'CESSATION_OF_OPERATION', failureReason: expect.stringContaining(`Certificate ${settled?.serialNumber} was issued but never delivered, and is revoked at the CA.`) });
   });
 
+  test('a certificate its caller fetched by id while the job was revoking it ends revoked, never active with a revoked certificate', async () => {
+    const world = jobWorld();
+    world.leases.failNext('update', unavailable(true), { when: (args) => (args[2] as { status?: string }).status === 'active' });
+    await expect(certificate(world)).rejects.toMatchObject({ code: 'dynamodb_unavailable' });
+    const [pending] = world.leases.all();
+    const { collectCertificate } = await import('../../../../shared/use-cases/issue-certificate');
+    const revoke = world.ca.revoke.bind(world.ca);
+    world.ca.revoke = async (request) => {
+      // The holder found the lease in its listing and fetched it (GET /v1/leases/{id}) at this moment.
+      await collectCertificate({ ca: world.ca, leases: world.leases, clock: world.clock }, (await world.leases.get(pending!.leaseId))!);
+      return revoke(request);
+    };
+    world.clock.advanceSeconds(301);
+    const run = await renewLeases(world.deps);
+    expect(run.abandoned).toEqual([]);
+    expect(await world.leases.get(pending!.leaseId)).toMatchObject({ status: 'revoked', revokeReason: 'CESSATION_OF_OPERATION', serialNumber: world.ca.revoked[0]?.serialNumber });
+  });
+
   test('a certificate whose holder was given the lease id (202) is finished, not revoked, however late', async () => {
     const world = jobWorld();
     world.ca.inProgressPolls = 1;
