@@ -225,7 +225,7 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
       // 202: the CA is still signing; the lease delivers the certificate once it has.
       const deadline = Date.now() + opts.wait * 1000;
       for (let delay = 1000; answer.certificate === undefined && typeof answer.leaseId === 'string'; delay = Math.min(delay * 2, 8000)) {
-        if (answer.lease?.status === 'failed') throw new NocredsClientError('broker', 'issuance_failed', `The CA did not issue the certificate (lease ${answer.leaseId}).`);
+        if (answer.lease?.status === 'failed' || answer.lease?.status === 'abandoned') throw new NocredsClientError('broker', 'issuance_failed', `The CA did not issue the certificate (lease ${answer.leaseId}).`);
         if (Date.now() + delay > deadline) throw new NocredsClientError('broker', 'issuance_pending', `The CA has not issued the certificate within ${opts.wait} s; fetch it later with GET /v1/leases/${answer.leaseId}.`);
         await new Promise((resolve) => setTimeout(resolve, delay));
         answer = { ...(await broker.call<IssuedCertificate>('GET', `/v1/leases/${encodeURIComponent(answer.leaseId)}`)), leaseId: answer.leaseId };
@@ -256,7 +256,7 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
   program
     .command('leases')
     .description('list your leases (an admin grant sees all)')
-    .addOption(new Option('--status <status>', 'only leases in this state').choices(['pending', 'active', 'expired', 'revoked', 'failed']))
+    .addOption(new Option('--status <status>', 'only leases in this state').choices(['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned']))
     .addOption(new Option('--kind <kind>', 'only credentials or certificate leases').choices(['credentials', 'certificate']))
     .addOption(new Option('--limit <n>', 'page size').argParser(positiveInt('--limit')))
     .option('--cursor <cursor>', 'continue from a previous page')

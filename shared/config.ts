@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
 import { validateGrantPolicy, type GrantPolicy } from './domain/grant-policy';
+import { DEFAULT_PENDING_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS } from './domain/lease';
 
 /**
  * The one configuration loader. Every function reads its settings from the environment here, once,
@@ -99,6 +100,8 @@ export interface LeaseOperationsConfig {
   /** S3 bucket (and key prefix) for audit reports. */
   readonly reportBucket?: string;
   readonly reportPrefix: string;
+  /** How long a lease may stay pending before the renewal job settles it (blocks its session, revokes its certificate). */
+  readonly pendingGraceSeconds: number;
 }
 
 /**
@@ -129,7 +132,21 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
     eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
     reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
     reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),
+    pendingGraceSeconds: pendingGraceSeconds(env),
   };
+}
+
+function pendingGraceSeconds(env: Env): number {
+  const text = env.NOCREDS_PENDING_GRACE_SECONDS;
+  if (text === undefined || text === '') return DEFAULT_PENDING_GRACE_SECONDS;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < MIN_PENDING_GRACE_SECONDS || value > MAX_PENDING_GRACE_SECONDS) {
+    throw new ConfigurationError(
+      'invalid_setting',
+      `NOCREDS_PENDING_GRACE_SECONDS must be a whole number of seconds from ${MIN_PENDING_GRACE_SECONDS} (longer than any request holds a lease pending) to ${MAX_PENDING_GRACE_SECONDS} (so a lease is settled before the shortest session expires).`,
+    );
+  }
+  return value;
 }
 
 /** Settings for every AWS SDK client the functions build. */

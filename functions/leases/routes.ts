@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import '../../shared/domain/schema-locale';
 import { REVOCATION_REASONS } from '../../shared/domain/certificate-profile';
-import type { Lease } from '../../shared/domain/lease';
+import { LEASE_STATUSES, type Lease } from '../../shared/domain/lease';
 import type { PageCursors } from '../../shared/domain/page-cursor';
 import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';
@@ -18,7 +18,7 @@ import { revokeLease, type RevokeLeaseDeps } from '../../shared/use-cases/revoke
 
 export const listQuerySchema = z.strictObject({
   kind: z.optional(z.enum(['credentials', 'certificate'])),
-  status: z.optional(z.enum(['pending', 'active', 'expired', 'revoked', 'failed'])),
+  status: z.optional(z.enum(LEASE_STATUSES)),
   caller: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   limit: z.optional(
     z.pipe(

@@ -24,6 +24,7 @@ const job = renewalJob({
   ids: ulidGenerator(),
   // A renewal that PCA has not finished within a few seconds is collected by the next run.
   certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, readyWithinMs: 5_000, onLeaseWriteFailure },
+  pendingGraceSeconds: operations.pendingGraceSeconds,
   ...(operations.revocationEnabled ? { sessionRevoker: sessionRevoker() } : {}),
   ...(operations.eventBusName ? { events: new EventBridgeEventPublisher(new EventBridgeClient(sdkClientConfig(config)), operations.eventBusName) } : {}),
   logger,

@@ -14,6 +14,8 @@ export interface RenewalSummary {
   readonly examined: number;
   readonly expired: number;
   readonly activated: number;
+  /** Pending leases past their grace period, settled (session blocked, certificate revoked). */
+  readonly abandoned: number;
   readonly renewed: number;
   readonly skipped: number;
   readonly failed: number;
@@ -29,7 +31,7 @@ export interface RenewalSummary {
  */
 export function renewalJob(deps: RenewLeasesDeps & { readonly logger: Pick<Logger, 'info' | 'warn' | 'error'> }) {
   return async (context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<RenewalSummary> => {
-    const totals = { batches: 0, examined: 0, expired: 0, activated: 0, renewed: 0, skipped: 0, failed: 0, prunedEntries: 0 };
+    const totals = { batches: 0, examined: 0, expired: 0, activated: 0, abandoned: 0, renewed: 0, skipped: 0, failed: 0, prunedEntries: 0 };
     let continuation: RenewalContinuation | undefined;
     do {
       const run = await renewLeases(deps, { maxLeases: BATCH, runId: `renewal-${context.awsRequestId}`, ...(continuation ? { continuation } : {}) });
@@ -37,6 +39,7 @@ export function renewalJob(deps: RenewLeasesDeps & { readonly logger: Pick<Logge
       totals.examined += run.examined;
       totals.expired += run.expired.length;
       totals.activated += run.activated.length;
+      totals.abandoned += run.abandoned.length;
       totals.renewed += run.renewed.length;
       totals.skipped += run.skipped.length;
       totals.failed += run.failed.length;
@@ -44,6 +47,8 @@ export function renewalJob(deps: RenewLeasesDeps & { readonly logger: Pick<Logge
       for (const failure of run.failed) deps.logger.error('renewal step failed', failure);
       for (const skip of run.skipped.filter((s) => s.reason !== 'already_renewed')) deps.logger.warn('certificate not auto-renewed', skip);
       for (const renewal of run.renewed) deps.logger.info('certificate renewed', renewal);
+      // A request died between the dependency and the lease write: worth a look, not an outage.
+      for (const abandoned of run.abandoned) deps.logger.warn('pending lease settled as abandoned', { ...abandoned });
       continuation = run.continuation;
     } while (continuation && totals.batches < MAX_BATCHES && context.getRemainingTimeInMillis() > RESERVE_MS);
     const summary = { ...totals, incomplete: continuation !== undefined };

@@ -49,8 +49,11 @@ export function mapSdkError(service: string, error: unknown, retryAfterSeconds =
     return new DependencyDeniedError(`${service.toLowerCase()}_access_denied`, `${service} refused the broker's request (AccessDenied).`, { cause: error });
   }
   const code = (error as SdkErrorShape)?.code;
+  // Only an answer from the service (a 4xx) says the request did nothing; a timeout, a dropped
+  // connection or a 5xx leaves its outcome unknown.
+  const outcomeUnknown = status === undefined || status >= 500;
   if (UNAVAILABLE.has(name) || (code !== undefined && NETWORK.has(code)) || (status !== undefined && status >= 500)) {
-    return new DependencyUnavailableError(`${service.toLowerCase()}_unavailable`, `${service} is unavailable; retry after ${retryAfterSeconds} s.`, retryAfterSeconds, { cause: error });
+    return new DependencyUnavailableError(`${service.toLowerCase()}_unavailable`, `${service} is unavailable; retry after ${retryAfterSeconds} s.`, retryAfterSeconds, { cause: error, outcomeUnknown });
   }
-  return new DependencyUnavailableError(`${service.toLowerCase()}_error`, `${service} failed (${name}); the broker fails closed.`, retryAfterSeconds, { cause: error });
+  return new DependencyUnavailableError(`${service.toLowerCase()}_error`, `${service} failed (${name}); the broker fails closed.`, retryAfterSeconds, { cause: error, outcomeUnknown });
 }

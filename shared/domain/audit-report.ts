@@ -36,6 +36,8 @@ export interface AuditFindings {
   /** Pending longer than the threshold: STS or PCA was called, or about to be, and nothing was recorded since. */
   readonly stuckPending: LeaseLine[];
   readonly failed: LeaseLine[];
+  /** Left pending and settled by the renewal job: what they may have issued never reached the caller, and was blocked or revoked. */
+  readonly abandoned: LeaseLine[];
   /** Revoked, but the credential or certificate itself is still within its validity. */
   readonly revokedNotExpired: LeaseLine[];
   /** Active certificates that expire within the threshold and have not been renewed. */
@@ -76,6 +78,7 @@ export const FINDING_NAMES: Record<keyof AuditFindings, string> = {
   notRecheckable: 'Leases whose grant cannot be re-checked',
   stuckPending: 'Leases stuck pending',
   failed: 'Failed leases',
+  abandoned: 'Abandoned leases (settled by the renewal job)',
   revokedNotExpired: 'Revoked leases not yet expired',
   expiringSoon: 'Certificates expiring soon with no renewal',
 };
@@ -98,6 +101,19 @@ function counts(keys: readonly string[]): Count[] {
   const map = new Map<string, number>();
   for (const key of keys) map.set(key, (map.get(key) ?? 0) + 1);
   return [...map.entries()].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+}
+
+/** What the renewal job did about an abandoned lease, then why it was abandoned. */
+function abandonedNote(lease: Lease): string {
+  const done =
+    lease.kind === 'certificate'
+      ? lease.revokedAt
+        ? `certificate ${lease.serialNumber ?? ''} revoked`
+        : 'no certificate to revoke'
+      : lease.revocationMethod && lease.revocationMethod !== 'none'
+        ? `session blocked (${lease.revocationMethod})`
+        : 'session not blocked';
+  return `${done}: ${lease.failureReason ?? ''}`;
 }
 
 /** Why the current grant policy would refuse this lease now, or undefined when it still allows it. */
@@ -138,6 +154,7 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     notRecheckable,
     stuckPending: unique.filter((l) => l.status === 'pending' && Date.parse(l.issuedAt) < stuckBefore).map((l) => line(l, l.certificateArn ? 'certificate requested; not collected' : undefined)),
     failed: unique.filter((l) => l.status === 'failed' && Date.parse(l.issuedAt) >= windowStart).map((l) => line(l, l.failureReason)),
+    abandoned: unique.filter((l) => l.status === 'abandoned' && Date.parse(l.issuedAt) >= windowStart).map((l) => line(l, abandonedNote(l))),
     revokedNotExpired: unique.filter((l) => l.status === 'revoked' && Date.parse(l.expiresAt) > now).map((l) => line(l, l.revocationMethod ? `revocation: ${l.revocationMethod}` : undefined)),
     expiringSoon: inForce.filter((l) => l.kind === 'certificate' && !l.renewedBy && Date.parse(l.expiresAt) <= soon).map((l) => line(l)),
   };
@@ -147,7 +164,8 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     const day = new Date(now - (windowDays - 1 - d) * 86_400_000).toISOString().slice(0, 10);
     days.set(day, { day, credentials: 0, certificates: 0 });
   }
-  const issued = unique.filter((l) => Date.parse(l.issuedAt) >= windowStart && l.status !== 'failed');
+  // Failed and abandoned leases delivered nothing.
+  const issued = unique.filter((l) => Date.parse(l.issuedAt) >= windowStart && l.status !== 'failed' && l.status !== 'abandoned');
   for (const lease of issued) {
     const entry = days.get(lease.issuedAt.slice(0, 10));
     if (!entry) continue;

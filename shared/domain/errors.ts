@@ -59,7 +59,18 @@ export class RateLimitedError extends RetryLaterError {}
  * A dependency (STS, PCA, DynamoDB) is throttling or unavailable; the broker fails closed
  * (HTTP 503 with Retry-After).
  */
-export class DependencyUnavailableError extends RetryLaterError {}
+export class DependencyUnavailableError extends RetryLaterError {
+  /**
+   * The request may have reached the dependency and taken effect (a timeout, a dropped connection,
+   * a 5xx): what it did is unknown. A lease for it is left pending, for the renewal job to settle.
+   */
+  readonly outcomeUnknown: boolean;
+
+  constructor(code: string, message: string, retryAfterSeconds: number, options: { cause?: unknown; details?: ErrorDetails; outcomeUnknown?: boolean } = {}) {
+    super(code, message, retryAfterSeconds, options);
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+  }
+}
 
 /** A dependency refused the broker itself (its own permissions or a role's trust policy). */
 export class DependencyDeniedError extends NocredsError {}

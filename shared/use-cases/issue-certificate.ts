@@ -6,7 +6,7 @@ import { evaluateCertificate, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
-import { recordLeaseFailure } from './lease-failure';
+import { recordLeaseFailure, settleUnrecordedCertificate } from './lease-failure';
 
 /** API Gateway gives up after 30 s; answer 202 well before, leaving time for the lease writes. */
 export const DEFAULT_READY_WITHIN_MS = 15_000;
@@ -61,8 +61,9 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * lease is written `pending`, PCA's IssueCertificate is called with the lease id as idempotency
  * token, the certificate ARN is recorded on the lease, and GetCertificate is polled with bounded
  * backoff. Ready in time: the lease becomes `active` and the certificate is returned. Not ready:
- * the pending lease is returned (HTTP 202). A failure after IssueCertificate leaves the lease
- * pending with the certificate ARN, so the renewal job can finish it.
+ * the pending lease is marked acknowledged and returned (HTTP 202); the holder collects it later. A
+ * failure after IssueCertificate leaves the lease pending and unacknowledged: the caller never got
+ * the certificate, so the renewal job revokes it at the CA and records the lease `abandoned`.
  */
 export async function issueCertificate(deps: IssueCertificateDeps, request: IssueCertificateRequest): Promise<IssueCertificateResult> {
   const started = deps.clock.now().getTime();
@@ -134,8 +135,10 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
   try {
     lease = await deps.leases.update(leaseId, 'pending', { certificateArn, updatedAt: deps.clock.now().toISOString() });
   } catch (error) {
-    // The certificate exists but its lease does not say where: never hand it out unrecorded.
+    // The certificate exists but its lease does not say where: never hand it out unrecorded, and
+    // revoke it while its ARN is still known (the renewal job could not find it).
     deps.onLeaseWriteFailure?.(leaseId, error);
+    await settleUnrecordedCertificate(deps, pending, certificateArn);
     throw error;
   }
 
@@ -145,8 +148,22 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
     const collected = await collectCertificate(deps, lease);
     if (collected.delivered) return { status: 'issued', leaseId, lease: collected.lease, ...collected.delivered };
     const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)] as number;
-    if (deps.clock.now().getTime() + delay > deadline) return { status: 'pending', leaseId, lease: collected.lease };
+    if (deps.clock.now().getTime() + delay > deadline) return { status: 'pending', leaseId, lease: await acknowledge(deps, collected.lease) };
     await sleep(delay);
+  }
+}
+
+/**
+ * Records that the caller is about to be given the pending lease's id (202): from then on the
+ * certificate is the holder's to collect, and the renewal job finishes the lease instead of revoking
+ * the certificate as undelivered. If this write fails the caller gets the error, not the id.
+ */
+async function acknowledge(deps: CertificateLeaseDeps, lease: Lease): Promise<Lease> {
+  try {
+    return await deps.leases.update(lease.leaseId, 'pending', { acknowledgedAt: deps.clock.now().toISOString(), updatedAt: deps.clock.now().toISOString() });
+  } catch (error) {
+    deps.onLeaseWriteFailure?.(lease.leaseId, error);
+    throw error;
   }
 }
 

@@ -150,7 +150,9 @@ function maxDurationFor(deps: RenewLeaseDeps, lease: Lease, identity: Identity):
 async function abandonedSuccessor(deps: { leases: LeaseStore }, lease: Lease, now: Date): Promise<string | undefined> {
   if (!lease.renewedBy) return undefined;
   const successor = await deps.leases.get(lease.renewedBy);
-  if (successor?.status === 'failed') return lease.renewedBy;
+  // Its request is over and delivered nothing: refused, settled by the renewal job, or ended with an
+  // unknown outcome (the job will settle it).
+  if (successor?.status === 'failed' || successor?.status === 'abandoned' || (successor?.status === 'pending' && successor.failureReason !== undefined)) return lease.renewedBy;
   if (!successor && now.getTime() - Date.parse(lease.updatedAt) > ABANDONED_CLAIM_MS) return lease.renewedBy;
   throw alreadyRenewed(lease);
 }

@@ -36,6 +36,7 @@ const METRIC_NAMES: Record<keyof AuditFindings, string> = {
   notRecheckable: 'LeasesNotRecheckable',
   stuckPending: 'LeasesStuckPending',
   failed: 'LeasesFailed',
+  abandoned: 'LeasesAbandoned',
   revokedNotExpired: 'RevokedLeasesNotExpired',
   expiringSoon: 'CertificatesExpiringSoon',
 };
@@ -45,6 +46,7 @@ const FINDING_CODES: Record<keyof AuditFindings, string> = {
   notRecheckable: 'not_recheckable',
   stuckPending: 'stuck_pending',
   failed: 'failed',
+  abandoned: 'abandoned',
   revokedNotExpired: 'revoked_not_expired',
   expiringSoon: 'certificate_expiring_without_renewal',
 };
@@ -87,6 +89,7 @@ export async function runAudit(deps: RunAuditDeps, options: RunAuditOptions = {}
     ...(await read('active')),
     ...(await read('pending')),
     ...(await read('failed', windowStart)),
+    ...(await read('abandoned', windowStart)),
     ...(await read('revoked', windowStart)),
     ...(await read('expired', windowStart)),
   ];

@@ -17,7 +17,7 @@ import { createActiveCa } from '../../local/moto-ca';
 import { generateCsr } from '../../local/workload-csr';
 import { FixedClock, oidcIdentity } from '../fakes';
 import { captureEvents } from '../support/event-capture';
-import { awsClientConfig, motoEndpoint, resetMoto } from './moto';
+import { awsClientConfig, motoData, motoEndpoint, resetMoto } from './moto';
 
 const ACCOUNT = '123456789012';
 const DAY = 24 * 3600;
@@ -143,7 +143,7 @@ test('two renewal runs at once (two Lambda instances) re-issue each certificate 
   expect((await renewLeases(instance())).renewed).toEqual([]);
 });
 
-test('finishes an issuance left pending with its certificate ARN when GetCertificate failed after IssueCertificate', async () => {
+test('revokes a certificate whose caller got an error after IssueCertificate (GetCertificate failed), rather than activating it', async () => {
   const pca = pcaWithFaults();
   const deps = instance(pca.client);
   pca.failNext('GetCertificateCommand');
@@ -152,9 +152,18 @@ test('finishes an issuance left pending with its certificate ARN when GetCertifi
   expect(pending).toHaveLength(1);
   expect(pending[0]?.certificateArn).toEqual(expect.stringContaining('arn:aws:acm-pca'));
 
+  // Within the grace period the request might still be running: left alone.
+  expect((await renewLeases(instance())).abandoned).toEqual([]);
+  clock.advanceSeconds(301);
   const run = await renewLeases(instance());
-  expect(run.activated).toEqual([pending[0]?.leaseId]);
-  expect(await deps.leases.get(pending[0]?.leaseId as string)).toMatchObject({ status: 'active', serialNumber: expect.any(String) });
+  expect(run.activated).toEqual([]);
+  expect(run.abandoned).toEqual([{ leaseId: pending[0]?.leaseId, kind: 'certificate', action: 'certificate-revoked' }]);
+  const settled = await deps.leases.get(pending[0]?.leaseId as string);
+  expect(settled).toMatchObject({ status: 'abandoned', serialNumber: expect.any(String), revokeReason: 'CESSATION_OF_OPERATION' });
+  // The CA has it revoked (moto records the serial and reason it was sent).
+  const data = (await motoData()) as { acmpca?: { CertificateAuthority?: Array<{ revoked_certificates?: Record<string, { revocation_reason: string }> }> } };
+  const revoked = Object.assign({}, ...(data.acmpca?.CertificateAuthority ?? []).map((ca) => ca.revoked_certificates ?? {}));
+  expect(revoked[settled?.serialNumber as string]).toMatchObject({ revocation_reason: 'CESSATION_OF_OPERATION' });
 });
 
 test('the scheduled function expires leases past expiry in bounded batches and reports what it did', async () => {

@@ -44,3 +44,17 @@ test('logs failures without stopping the run', async () => {
   expect(summary).toMatchObject({ expired: 1, failed: 1 });
   expect(log.lines.filter((l) => l.level === 'error')).toEqual([{ level: 'error', message: 'renewal step failed', data: { leaseId: first, error: expect.stringContaining('throttling') } }]);
 });
+
+test('settles leases left pending past the grace period, counts them and logs each as a warning', async () => {
+  const world = leaseWorld();
+  const { DependencyUnavailableError } = await import('../../../../shared/domain/errors');
+  world.leases.failNext('update', new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable', 1, { outcomeUnknown: true }));
+  await expect(vendCredentials({ ...world.deps, roleAssumer: world.sts }, { identity: teamA, requestId: 'r', roleArn: TEAM_A_ROLE, durationSeconds: 900, fresh: true })).rejects.toThrow();
+  const [pending] = world.leases.all();
+  world.clock.advanceSeconds(301);
+  const log = logger();
+  const summary = await renewalJob({ ...world.deps, logger: log as never })({ getRemainingTimeInMillis: () => 200_000, awsRequestId: 'a' });
+  expect(summary).toMatchObject({ abandoned: 1, failed: 0, incomplete: false });
+  expect(log.lines.filter((l) => l.level === 'warn')).toEqual([{ level: 'warn', message: 'pending lease settled as abandoned', data: { leaseId: pending?.leaseId, kind: 'credentials', action: 'none' } }]);
+  expect(world.leases.all()[0]?.status).toBe('abandoned');
+});

@@ -4,6 +4,20 @@ import { isThrottling, mapSdkError } from '../../../../shared/adapters/sdk-error
 const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });
 
 describe('mapSdkError', () => {
+  // A lease for a call whose outcome is unknown stays pending for the renewal job (lease-failure.ts).
+  test.each([
+    ['a timeout (no HTTP answer)', Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }), true],
+    ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+    ['a 5xx', sdkError('InternalServerError', 500), true],
+    ['an unknown error with no HTTP answer', new Error('unexpected end of response'), true],
+    ['throttling (a 4xx answer)', sdkError('ThrottlingException', 400), false],
+    ['an unknown 4xx answer', sdkError('RegionDisabledException', 403), false],
+  ])('%s: outcomeUnknown is %s', (_name, error, unknown) => {
+    const mapped = mapSdkError('STS', error);
+    expect(mapped).toBeInstanceOf(DependencyUnavailableError);
+    expect((mapped as DependencyUnavailableError).outcomeUnknown).toBe(unknown);
+  });
+
   test.each(['Throttling', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'TooManyRequestsException'])('%s -> 503 <service>_throttled, cause kept', (name) => {
     const cause = sdkError(name, 400);
     const mapped = mapSdkError('STS', cause);

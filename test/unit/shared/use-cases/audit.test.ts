@@ -66,6 +66,7 @@ test('emits every finding as a metric', async () => {
     LeasesNotRecheckable: 1,
     LeasesStuckPending: 1,
     LeasesFailed: 1,
+    LeasesAbandoned: 0,
     RevokedLeasesNotExpired: 1,
     CertificatesExpiringSoon: 1,
   });
@@ -86,7 +87,7 @@ test('an empty table gives an empty report and zero metrics (alarms see a value 
   const { InMemoryLeaseStore: Store } = await import('../../../fakes');
   const { report } = await runAudit({ ...deps, leases: new Store() });
   expect(report.totals.active).toBe(0);
-  expect(metrics.published).toHaveLength(8);
+  expect(metrics.published).toHaveLength(9);
   expect(metrics.published.every((p) => p.metric.value === 0)).toBe(true);
   expect(events.ofType(AUDIT_FINDING)).toEqual([]);
   expect(events.ofType(AUDIT_COMPLETED)).toHaveLength(1);
@@ -96,4 +97,20 @@ test('says when there were more leases than it reads', async () => {
   const { deps } = setup();
   const { report } = await runAudit(deps, { maxLeasesPerStatus: 1 });
   expect(report.truncated).toBe(true);
+});
+
+test('lists leases the renewal job settled as abandoned, saying what it did, and counts them as a finding, not as issued', async () => {
+  const { deps, metrics, events } = setup();
+  const { InMemoryLeaseStore: Store } = await import('../../../fakes');
+  const { lease } = await import('./audit-fixture');
+  const blocked = lease({ ageMs: 3_600_000, lifeMs: 3_600_000, status: 'abandoned', revocationMethod: 'session-deny', revokedAt: NOW.toISOString(), failureReason: 'Pending for 600 s: the request never recorded its outcome' });
+  const certificate = lease({ kind: 'certificate', ageMs: 3_600_000, lifeMs: 86_400_000, status: 'abandoned', serialNumber: 'aa:bb', revokedAt: NOW.toISOString(), failureReason: 'never delivered' });
+  const { report } = await runAudit({ ...deps, leases: new Store([blocked, certificate]) });
+  expect(report.findings.abandoned.map((l) => [l.leaseId, l.note])).toEqual([
+    [blocked.leaseId, 'session blocked (session-deny): Pending for 600 s: the request never recorded its outcome'],
+    [certificate.leaseId, 'certificate aa:bb revoked: never delivered'],
+  ]);
+  expect(report.totals.issuedInWindow).toBe(0);
+  expect(metrics.published.find((p) => p.metric.name === 'LeasesAbandoned')?.metric.value).toBe(2);
+  expect(events.ofType(AUDIT_FINDING).map((e) => e.detail.finding)).toEqual(['abandoned']);
 });

@@ -196,7 +196,32 @@ describe('issueCertificate', () => {
     expect(leases.all()).toEqual([expect.objectContaining({ status: 'failed', failureReason: expect.stringContaining('throttling') })]);
   });
 
-  test('a failure after IssueCertificate leaves the lease pending with the certificate ARN (the renewal job finishes it)', async () => {
+  test('a 202 marks the lease acknowledged: its holder will collect it, so the renewal job finishes it rather than revoking it', async () => {
+    const { deps, leases, clock } = setup({ inProgressPolls: 1000, readyWithinMs: 0 });
+    const result = await issueCertificate(deps, await request());
+    expect(result.status).toBe('pending');
+    expect(await leases.get(result.leaseId)).toMatchObject({ status: 'pending', acknowledgedAt: clock.now().toISOString() });
+  });
+
+  test('if the acknowledgement cannot be written the caller gets the error, not the lease id', async () => {
+    const { deps, leases, writeFailures } = setup({ inProgressPolls: 1000, readyWithinMs: 0 });
+    leases.failNext('update', new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable.', 1), { when: (args) => (args[2] as { acknowledgedAt?: string }).acknowledgedAt !== undefined });
+    await expect(issueCertificate(deps, await request())).rejects.toMatchObject({ code: 'dynamodb_unavailable' });
+    expect(leases.all()[0]?.acknowledgedAt).toBeUndefined();
+    expect(writeFailures).toEqual([leases.all()[0]?.leaseId]);
+  });
+
+  test('when the certificate ARN cannot be written to the lease, the request revokes the certificate before answering 503, and records it if it can', async () => {
+    const { deps, ca, leases, writeFailures } = setup();
+    leases.failNext('update', new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable.', 1, { outcomeUnknown: true }));
+    await expect(issueCertificate(deps, await request())).rejects.toMatchObject({ code: 'dynamodb_unavailable' });
+    const [lease] = leases.all();
+    expect(ca.revoked).toEqual([{ caArn: CA, certificateArn: lease?.certificateArn, serialNumber: lease?.serialNumber, reason: 'CESSATION_OF_OPERATION' }]);
+    expect(lease).toMatchObject({ status: 'pending', certificateArn: expect.stringContaining('/certificate/'), serialNumber: expect.any(String), revokedAt: expect.any(String) });
+    expect(writeFailures).toEqual([lease?.leaseId]);
+  });
+
+  test('a failure after IssueCertificate leaves the lease pending and unacknowledged with the certificate ARN (the renewal job revokes it)', async () => {
     const { deps, ca, leases } = setup();
     ca.failNext('get', new DependencyUnavailableError('pca_unavailable', 'PCA is unavailable.', 2));
     const error = await issueCertificate(deps, await request()).catch((e: unknown) => e);
