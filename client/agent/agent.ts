@@ -36,6 +36,8 @@ export interface RunningAgent {
   /** AWS_CONTAINER_CREDENTIALS_FULL_URI for a role (default the first). */
   credentialsUri(role?: string): string;
   health(): HealthReport;
+  /** Resolves when no refresh, renewal or trust-bundle check is running. */
+  idle(): Promise<void>;
   /** Resolves once every role and certificate had its first attempt. */
   readonly started: Promise<void>;
   stop(): Promise<void>;
@@ -205,6 +207,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     },
     health,
     started,
+    async idle() {
+      // A finished refresh may start the next step (a 202 poll, a hook): wait until all is quiet.
+      await Promise.all([...[...roles.values()].map((r) => r.idle()), ...certificates.map((c) => c.idle())]);
+    },
     async stop() {
       for (const role of roles.values()) role.stop();
       for (const rotator of certificates) rotator.stop();

@@ -82,6 +82,7 @@ export class CertificateRotator {
   private renewalTimer?: unknown;
   private bundleTimer?: unknown;
   private inFlight?: Promise<void>;
+  private bundleCheck?: Promise<void>;
   private stopped = false;
   private rotations = 0;
   private started = false;
@@ -109,6 +110,11 @@ export class CertificateRotator {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  /** Resolves when no renewal or trust-bundle check is running. */
+  async idle(): Promise<void> {
+    await Promise.all([this.inFlight, this.bundleCheck]);
   }
 
   /** A certificate is in its directory and has not expired. */
@@ -241,7 +247,10 @@ export class CertificateRotator {
   private scheduleBundleCheck(): void {
     if (this.stopped) return;
     this.bundleTimer = this.deps.clock.schedule(() => {
-      void this.checkTrustBundle().finally(() => this.scheduleBundleCheck());
+      this.bundleCheck = this.checkTrustBundle().finally(() => {
+        this.bundleCheck = undefined;
+        this.scheduleBundleCheck();
+      });
     }, this.deps.trustBundleRefreshMs * (0.9 + 0.2 * this.deps.random()));
   }
 

@@ -114,6 +114,11 @@ export class RoleCredentials {
     return this.credentials ? (this.credentials.expiration.getTime() - this.deps.clock.now()) / 1000 : undefined;
   }
 
+  /** Resolves when no refresh is running (tests and shutdown wait on it). */
+  async idle(): Promise<void> {
+    await this.inFlight;
+  }
+
   /** Refreshes now (coalesced with one already running), then schedules the next. */
   refresh(): Promise<void> {
     this.inFlight ??= this.attempt().finally(() => {
