@@ -269,8 +269,9 @@ export class CertificateRotator {
     }
   }
 
-  private scheduleRenewal(at: number): void {
+  private scheduleRenewal(when: number): void {
     if (this.stopped) return;
+    const at = Math.ceil(when);
     if (this.renewalTimer !== undefined) this.deps.clock.cancel(this.renewalTimer);
     this.nextRenewalAt = at;
     const tick = () => {

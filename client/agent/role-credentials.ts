@@ -174,8 +174,10 @@ export class RoleCredentials {
     }
   }
 
-  private scheduleAt(at: number): void {
+  private scheduleAt(when: number): void {
     if (this.stopped) return;
+    // Whole milliseconds: the time reported in status() is then exactly the time it happens.
+    const at = Math.ceil(when);
     if (this.timer !== undefined) this.deps.clock.cancel(this.timer);
     this.nextRefreshAt = at;
     const tick = () => {
