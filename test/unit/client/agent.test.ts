@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { startAgent } from '../../../client/agent/agent';
+import { agentBrokerAuth, githubActionsToken } from '../../../client/agent/auth';
 import { backoffMs } from '../../../client/agent/clock';
 import { mergeLayers, parseRoleFlag, validateAgentConfig } from '../../../client/agent/config';
 import { replaceSection, writeCredentialsProfile } from '../../../client/agent/files';
@@ -280,5 +282,65 @@ describe('endpoint security', () => {
       role.stop();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('the agent over a Unix socket, with a GitHub Actions token', () => {
+  test('serves only on the socket (mode 0600) with --no-tcp; the token is required there too; each broker call carries a freshly requested GitHub token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nocreds-agent-sock-'));
+    const socket = join(dir, 'agent.sock');
+    const clock = new ManualAgentClock(Date.UTC(2030, 0, 1));
+    let issued = 0;
+    const seen: string[] = [];
+    const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input));
+      if (url.hostname === 'github-runner.example') {
+        issued += 1;
+        expect(url.searchParams.get('audience')).toBe('nocreds');
+        expect((init?.headers as Record<string, string>).authorization).toBe('bearer runner-secret');
+        return new Response(JSON.stringify({ value: `gh-token-${issued}` }), { status: 200 });
+      }
+      seen.push(String((init?.headers as Record<string, string>).authorization));
+      return new Response(
+        JSON.stringify({ leaseId: 'l1', accessKeyId: 'ASIAX', secretAccessKey: 's', sessionToken: 't', expiration: new Date(clock.now() + 3600_000).toISOString() }),
+        { status: 201, headers: { 'content-type': 'application/json' } },
+      );
+    }) as typeof fetch;
+    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://github-runner.example/token?api-version=2.0', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-secret' };
+    const config = validateAgentConfig(
+      { url: 'https://broker.example.com', auth: { github: {} }, listen: { tcp: false, socket }, authTokenFile: join(dir, 'token'), roles: [ROLE] },
+      'test',
+    );
+    const agent = await startAgent(config, { clock, log: quiet, fetch: fetchImpl, auth: await agentBrokerAuth(config.auth, env, fetchImpl) });
+    clock.settle = () => agent.idle();
+    try {
+      await agent.started;
+      expect(agent.url).toBeUndefined();
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      const get = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = request({ socketPath: socket, path: '/roles/app', headers }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect((await get({})).status).toBe(401);
+      const ok = await get({ authorization: readFileSync(join(dir, 'token'), 'utf8') });
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body)).toMatchObject({ AccessKeyId: 'ASIAX', Token: 't' });
+      await clock.advance(3600_000);
+      expect(seen.slice(0, 2)).toEqual(['Bearer gh-token-1', 'Bearer gh-token-2']);
+    } finally {
+      await agent.stop();
+    }
+    expect(() => statSync(socket)).toThrow();
+    expect(() => statSync(join(dir, 'token'))).toThrow();
+  });
+
+  test('outside GitHub Actions the token request says what is missing', async () => {
+    await expect(githubActionsToken('nocreds', {})).rejects.toMatchObject({ kind: 'auth', code: 'github_token_unavailable', message: expect.stringContaining('id-token: write') });
   });
 });
