@@ -102,7 +102,7 @@ export class BrokerClient {
     this.base = base;
     const auth = options.auth as Partial<{ oidc: OidcAuth; iam: IamAuth }>;
     if (auth.oidc === undefined && auth.iam === undefined) throw new NocredsClientError('usage', 'missing_auth', 'Configure auth: { oidc: { token | tokenFile } } or { iam: { credentials } }.');
-    if (auth.oidc && !auth.oidc.token && !auth.oidc.tokenFile && !auth.oidc.tokenSource) throw new NocredsClientError('usage', 'missing_auth', 'OIDC auth needs a token, a tokenFile or a tokenSource.');
+    if (auth.oidc && !auth.oidc.token && !auth.oidc.tokenFile && !auth.oidc.tokenSource) throw new NocredsClientError('usage', 'missing_auth', 'OIDC auth needs a token or a tokenFile (or a tokenSource).');
   }
 
   get url(): string {
