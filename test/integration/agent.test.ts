@@ -213,6 +213,13 @@ describe('IMDSv2 emulation', () => {
     expect(await boto3CallerArn(env)).toMatch(ASSUMED_TEAM_A);
   });
 
+  (AWS_CLI ? test : test.skip)('the AWS CLI gets them from the emulated IMDS', async () => {
+    const env = bareEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: `${agent.imdsUrl}/` });
+    delete env.AWS_EC2_METADATA_DISABLED;
+    const { stdout } = await run(AWS_CLI as string, ['sts', 'get-caller-identity', '--endpoint-url', stack.moto.endpoint, '--region', 'us-east-1', '--output', 'text', '--query', 'Arn'], { env, timeout: 60_000 });
+    expect(stdout.trim()).toMatch(ASSUMED_TEAM_A);
+  }, 60_000);
+
   test('IMDSv1 (no session token) is refused with 401', async () => {
     expect((await fetch(`${agent.imdsUrl}/latest/meta-data/iam/security-credentials/app`)).status).toBe(401);
   });
