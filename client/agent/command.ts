@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NocredsClientError } from '../errors';
-import { agentConfigFields, mergeLayers, parseRoleFlag, readConfigFile, validateAgentConfig, type AgentConfig } from './config';
+import type { AgentConfig } from './config';
 import type { LogLevel } from './log';
+
+// Everything but commander is loaded when an agent command runs: registering the command must not
+// slow down every other CLI start (credential_process runs the CLI once per SDK refresh).
+const loadConfig = () => import('./config');
 
 /**
  * `nocreds agent` (long-running) and `nocreds agent env`. Settings: flags, then the environment,
@@ -69,7 +73,7 @@ function given<T>(command: Command, name: string): T | undefined {
 }
 
 /** The flags and environment as a configuration layer, in the config file's shape. */
-function layerFromCommand(command: Command, env: NodeJS.ProcessEnv): Record<string, unknown> {
+function layerFromCommand(command: Command, env: NodeJS.ProcessEnv, parseRoleFlag: (value: string) => { name: string; arn: string }): Record<string, unknown> {
   const g = <T>(name: string) => given<T>(command, name);
   const flags = command.opts<AgentFlags>();
   let auth: Record<string, unknown> | undefined;
@@ -117,9 +121,10 @@ function layerFromCommand(command: Command, env: NodeJS.ProcessEnv): Record<stri
 }
 
 async function mergedLayer(command: Command, io: AgentIo): Promise<{ layer: Record<string, unknown>; source: string }> {
+  const { mergeLayers, parseRoleFlag, readConfigFile } = await loadConfig();
   const configFile = command.opts<AgentFlags>().config;
   const fileLayer = configFile ? await readConfigFile(configFile) : {};
-  return { layer: mergeLayers(fileLayer, layerFromCommand(command, io.env)), source: configFile ? `${configFile}, flags and environment` : 'flags and environment' };
+  return { layer: mergeLayers(fileLayer, layerFromCommand(command, io.env, parseRoleFlag)), source: configFile ? `${configFile}, flags and environment` : 'flags and environment' };
 }
 
 /** The agent's configuration from flags, environment and file, validated. */
@@ -129,7 +134,7 @@ export async function agentConfigFrom(command: Command, io: AgentIo): Promise<Ag
   if (layer.auth === undefined) {
     throw new NocredsClientError('usage', 'usage', 'How should the agent prove who it is? Pass --token-file (or set NOCREDS_TOKEN_FILE), --github-audience in GitHub Actions, or --iam; or put auth: in the --config file.');
   }
-  return validateAgentConfig(layer, source);
+  return (await loadConfig()).validateAgentConfig(layer, source);
 }
 
 function shellQuote(value: string): string {
@@ -217,6 +222,6 @@ export function registerAgentCommand(program: Command, io: AgentIo): void {
     .action(async (role: string | undefined, _opts: unknown, command: Command) => {
       const parent = command.parent as Command;
       const { layer, source } = await mergedLayer(parent, io);
-      io.stdout(exportLines(agentConfigFields(layer, source), role));
+      io.stdout(exportLines((await loadConfig()).agentConfigFields(layer, source), role));
     });
 }
