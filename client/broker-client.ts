@@ -16,6 +16,8 @@ export type BrokerAuth = { readonly oidc: OidcAuth } | { readonly iam: IamAuth }
 export interface OidcAuth {
   readonly token?: string;
   readonly tokenFile?: string;
+  /** Asked on every call, for tokens fetched rather than read (a GitHub Actions token request). */
+  readonly tokenSource?: () => Promise<string>;
 }
 
 export interface IamAuth {
@@ -47,6 +49,15 @@ export interface BrokerClientOptions {
 export interface BrokerCall {
   readonly query?: Record<string, string | undefined>;
   readonly body?: unknown;
+  /** Extra request headers (e.g. `if-none-match`); never authentication, which the client adds. */
+  readonly headers?: Record<string, string>;
+}
+
+/** A non-JSON answer (`callText`): 2xx or 304, its body and the headers a caller may need. */
+export interface BrokerTextAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly etag?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -91,7 +102,7 @@ export class BrokerClient {
     this.base = base;
     const auth = options.auth as Partial<{ oidc: OidcAuth; iam: IamAuth }>;
     if (auth.oidc === undefined && auth.iam === undefined) throw new NocredsClientError('usage', 'missing_auth', 'Configure auth: { oidc: { token | tokenFile } } or { iam: { credentials } }.');
-    if (auth.oidc && !auth.oidc.token && !auth.oidc.tokenFile) throw new NocredsClientError('usage', 'missing_auth', 'OIDC auth needs a token or a tokenFile.');
+    if (auth.oidc && !auth.oidc.token && !auth.oidc.tokenFile && !auth.oidc.tokenSource) throw new NocredsClientError('usage', 'missing_auth', 'OIDC auth needs a token or a tokenFile (or a tokenSource).');
   }
 
   get url(): string {
@@ -99,6 +110,17 @@ export class BrokerClient {
   }
 
   async call<T>(method: 'GET' | 'POST', path: string, call: BrokerCall = {}): Promise<T> {
+    return parseBody<T>(await this.exchange(method, path, call, (response) => response.ok));
+  }
+
+  /** GET a text resource (a PEM trust bundle); 304 Not Modified is an answer, not an error. */
+  async callText(path: string, call: BrokerCall = {}): Promise<BrokerTextAnswer> {
+    const response = await this.exchange('GET', path, call, (r) => r.ok || r.status === 304);
+    const etag = response.headers.get('etag') ?? undefined;
+    return { status: response.status, body: await response.text(), ...(etag ? { etag } : {}) };
+  }
+
+  private async exchange(method: 'GET' | 'POST', path: string, call: BrokerCall, accept: (response: Response) => boolean): Promise<Response> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
@@ -110,11 +132,11 @@ export class BrokerClient {
       let wait: number | undefined;
       try {
         // Signed (and the token re-read) per attempt: proofs carry their signing time.
-        const headers = await this.headers(method, url, body);
+        const headers = { ...call.headers, ...(await this.headers(method, url, body)) };
         const response = await this.send(url, { method, headers, body });
-        if (response.ok) return await parseBody<T>(response);
-        failure = await errorFromResponse(response);
+        if (accept(response)) return response;
         wait = retryAfterMs(response.headers.get('retry-after'));
+        failure = await errorFromResponse(response, wait);
       } catch (error) {
         if (!(error instanceof NocredsClientError)) throw error;
         failure = error;
@@ -161,6 +183,7 @@ export class BrokerClient {
 
 async function readToken(oidc: OidcAuth): Promise<string> {
   let token = oidc.token;
+  if (token === undefined && oidc.tokenSource !== undefined) token = await oidc.tokenSource();
   if (token === undefined && oidc.tokenFile !== undefined) {
     try {
       token = await readFile(oidc.tokenFile, 'utf8');
@@ -193,7 +216,7 @@ async function parseBody<T>(response: Response): Promise<T> {
   }
 }
 
-async function errorFromResponse(response: Response): Promise<NocredsClientError> {
+async function errorFromResponse(response: Response, retryAfter: number | undefined): Promise<NocredsClientError> {
   const status = response.status;
   let code = `http_${status}`;
   let message = `The broker answered HTTP ${status}.`;
@@ -207,7 +230,7 @@ async function errorFromResponse(response: Response): Promise<NocredsClientError
     // Not the broker's error envelope (a proxy, a load balancer): the status says enough.
   }
   const suffix = `(HTTP ${status} ${code}${requestId ? `, request id ${requestId}` : ''})`;
-  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status) });
+  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status), ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
 }
 
 function describeNetworkError(error: unknown): string {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BrokerClient, type BrokerAuth } from './broker-client';
 import { CredentialCache, cacheKey, defaultCacheDir, type CacheIdentity } from './credential-cache';
+import { registerAgentCommand } from './agent/command';
 import { NocredsClientError } from './errors';
 import { credentialsFromResponse } from './provider';
 
@@ -265,6 +266,8 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
       const page = await broker.call('GET', '/v1/leases', { query: { status: opts.status, kind: opts.kind, limit: opts.limit?.toString(), cursor: opts.cursor } });
       io.stdout(`${JSON.stringify(page, null, 2)}\n`);
     });
+
+  registerAgentCommand(program, io);
 
   program.hook('postAction', () => done(EXIT_CODES.ok));
   return program;

@@ -16,7 +16,14 @@ export class NocredsClientError extends Error {
     /** The broker's machine-readable code (e.g. `access_denied`), or one of ours (`broker_unreachable`). */
     readonly code: string,
     message: string,
-    readonly details: { readonly status?: number; readonly requestId?: string; readonly retryable?: boolean; readonly cause?: unknown } = {},
+    readonly details: {
+      readonly status?: number;
+      readonly requestId?: string;
+      readonly retryable?: boolean;
+      /** The broker's Retry-After, when it sent one: when a retry may succeed. */
+      readonly retryAfterMs?: number;
+      readonly cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
   }

@@ -512,7 +512,7 @@ export class Nocreds extends Construct implements IBroker {
     const resources = [...this.certificateAuthorityArns];
     const templates = this.grantPolicy.certificateTemplateArns;
     const statements = (extra: string[]) => [
-      new iam.PolicyStatement({ actions: ['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority', ...extra], resources }),
+      new iam.PolicyStatement({ actions: ['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificateAuthorityCertificate', ...extra], resources }),
       ...(templates.length > 0
         ? [new iam.PolicyStatement({ actions: ['acm-pca:IssueCertificate'], resources, conditions: { StringEquals: { 'acm-pca:TemplateArn': templates } } })]
         : []),
@@ -706,6 +706,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: apigw.HttpMethod.POST, path: '/v1/credentials', fn: 'credentials' },
   { method: apigw.HttpMethod.GET, path: '/v1/credentials/container', fn: 'credentials', tokenOnly: true },
   { method: apigw.HttpMethod.POST, path: '/v1/certificates', fn: 'certificates' },
+  { method: apigw.HttpMethod.GET, path: '/v1/trust-bundle', fn: 'certificates' },
   { method: apigw.HttpMethod.GET, path: '/v1/leases', fn: 'leases' },
   { method: apigw.HttpMethod.GET, path: '/v1/leases/{id}', fn: 'leases' },
   { method: apigw.HttpMethod.POST, path: '/v1/leases/{id}/revoke', fn: 'leases' },

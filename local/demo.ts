@@ -2,6 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
+import { startAgent } from '../client/agent/agent';
+import { validateAgentConfig } from '../client/agent/config';
+import { jsonLogger } from '../client/agent/log';
 import { startLocalStack } from './stack';
 import { verifyIssuedBy } from './moto-ca';
 import { generateCsr } from './workload-csr';
@@ -14,6 +19,7 @@ const once = process.argv.includes('--once');
 process.env.NOCREDS_LOG_LEVEL ??= 'WARN';
 const brokerPort = Number(process.env.NOCREDS_PORT ?? (once ? 0 : 8787));
 const issuerPort = Number(process.env.NOCREDS_ISSUER_PORT ?? (once ? 0 : 8788));
+const agentPort = Number(process.env.NOCREDS_AGENT_PORT ?? (once ? 0 : 8790));
 
 const run = promisify(execFile);
 
@@ -98,7 +104,45 @@ async function main() {
     console.log(`# the certificate did not verify: ${(error as Error).message}`);
   }
 
+  // The agent: pre-fetched credentials on loopback for any AWS SDK, a certificate kept fresh.
+  console.log('\n$ nocreds --url ' + base + ' --token-file .local/token agent --role app=' + role + ' --cert-dir .local/agent-tls --cert-profile mesh --cert-dns app.team-a.svc');
+  const agent = await startAgent(
+    validateAgentConfig(
+      {
+        url: base,
+        auth: { tokenFile },
+        listen: { port: agentPort },
+        authTokenFile: join(stateDir, 'agent-token'),
+        roles: [{ name: 'app', arn: role }],
+        certificates: [{ dir: join(stateDir, 'agent-tls'), profile: 'mesh', dns: ['app.team-a.svc'] }],
+      },
+      'demo',
+    ),
+    { log: jsonLogger({ level: 'warn' }) },
+  );
+  await agent.started;
+  console.log(`# the agent serves ${agent.url}; what a workload exports:`);
+  console.log(`export AWS_CONTAINER_CREDENTIALS_FULL_URI=${agent.credentialsUri('app')}`);
+  console.log(`export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${agent.authTokenFile}`);
+  try {
+    // An unmodified AWS SDK client: it only knows the two variables (here passed as options).
+    const sts = new STSClient({
+      region: 'us-east-1',
+      endpoint: stack.moto.endpoint,
+      credentials: fromHttp({ awsContainerCredentialsFullUri: agent.credentialsUri('app'), awsContainerAuthorizationTokenFile: agent.authTokenFile }),
+    });
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    console.log(`# an AWS SDK call through the agent: sts:GetCallerIdentity -> ${identity.Arn}`);
+    const health = agent.health() as { ready: boolean; certificates: Array<{ serialNumber?: string; notAfter?: string }> };
+    console.log(`# agent ready: ${health.ready}; certificate ${health.certificates[0]?.serialNumber} (until ${health.certificates[0]?.notAfter}) with its key, chain and trust bundle in ${stateDir}/agent-tls`);
+    if (!health.ready || !identity.Arn?.includes(':assumed-role/team-a-app/')) failures++;
+  } catch (error) {
+    failures++;
+    console.log(`# the SDK call through the agent failed: ${(error as Error).message}`);
+  }
+
   if (once) {
+    await agent.stop();
     await stack.stop();
     if (failures > 0) {
       console.error(`\n${failures} step(s) did not answer as expected.`);
@@ -113,8 +157,11 @@ The broker keeps running. Try it yourself:
   curl -s -X POST ${base}/v1/credentials -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"role":"${role}"}'
 Mint a token for another service account (development issuer only):
   curl -s -X POST ${stack.issuer.url}/mint -d '{"sub":"system:serviceaccount:team-b:web","kubernetes.io":{"namespace":"team-b","serviceaccount":{"name":"web"}}}'
+The agent keeps serving too (credentials refreshed ahead of expiry, the certificate renewed):
+  export AWS_CONTAINER_CREDENTIALS_FULL_URI=${agent.credentialsUri('app')} AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${agent.authTokenFile}
+  curl -s ${agent.url}/readyz
 Press Ctrl-C to stop.`);
-  const shutdown = () => void stack.stop().then(() => process.exit(0));
+  const shutdown = () => void agent.stop().then(() => stack.stop()).then(() => process.exit(0));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }

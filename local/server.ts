@@ -26,6 +26,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/credentials', fn: 'credentials' },
   { method: 'GET', path: '/v1/credentials/container', fn: 'credentials' },
   { method: 'POST', path: '/v1/certificates', fn: 'certificates' },
+  { method: 'GET', path: '/v1/trust-bundle', fn: 'certificates' },
   { method: 'GET', path: '/v1/leases', fn: 'leases' },
   { method: 'GET', path: '/v1/leases/{id}', fn: 'leases' },
   { method: 'POST', path: '/v1/leases/{id}/revoke', fn: 'leases' },

@@ -1,12 +1,16 @@
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
-import { certificatesRoutes } from './routes';
+import { NotFoundError } from '../../shared/domain/errors';
+import { errorResponse } from '../../shared/http/errors';
+import { requestIdOf, type HttpEvent } from '../../shared/http/event';
+import { certificatesRoutes, routeOf } from './routes';
 
 // Composition root: everything is built once per cold start.
 const config = loadConfig();
@@ -21,4 +25,9 @@ const routes = certificatesRoutes({
   onLeaseWriteFailure: (leaseId, error) => logger.error('certificate lease left pending after a failure', { leaseId, error: error as Error }),
 });
 
-export const handler = routes.issue;
+/** One function serves POST /v1/certificates and GET /v1/trust-bundle. */
+export const handler = async (event: HttpEvent, context: Context) => {
+  const route = routeOf(event);
+  if (!route) return errorResponse(new NotFoundError('route_not_found', 'No such certificates route.'), requestIdOf(event));
+  return routes[route](event, context);
+};

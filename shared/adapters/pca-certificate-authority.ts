@@ -1,6 +1,7 @@
 import {
   ACMPCAClient,
   DescribeCertificateAuthorityCommand,
+  GetCertificateAuthorityCertificateCommand,
   GetCertificateCommand,
   IssueCertificateCommand,
   RevokeCertificateCommand,
@@ -26,6 +27,7 @@ const RETRY_AFTER_SECONDS = 2;
  */
 export class PcaCertificateAuthority implements CertificateAuthority {
   private readonly described = new Map<string, { info: CertificateAuthorityInfo; until: number }>();
+  private readonly caCertificates = new Map<string, { pem: { certificate: string; certificateChain: string }; until: number }>();
 
   constructor(
     private readonly client: ACMPCAClient,
@@ -90,6 +92,23 @@ export class PcaCertificateAuthority implements CertificateAuthority {
     }
     if (!output.Certificate) return { status: 'in-progress' };
     return { status: 'issued', certificate: output.Certificate, certificateChain: output.CertificateChain ?? '' };
+  }
+
+  async caCertificate(caArn: string): Promise<{ certificate: string; certificateChain: string }> {
+    // Trust bundles are fetched by every agent of a fleet: reuse the answer as describeCa does.
+    const now = this.clock.now().getTime();
+    const cached = this.caCertificates.get(caArn);
+    if (cached && cached.until > now) return cached.pem;
+    let output;
+    try {
+      output = await this.client.send(new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }));
+    } catch (error) {
+      throw mapPcaError(error, caArn);
+    }
+    if (!output.Certificate) throw mapSdkError('PCA', Object.assign(new Error('GetCertificateAuthorityCertificate returned no certificate'), { name: 'InternalFailure' }));
+    const pem = { certificate: output.Certificate, certificateChain: output.CertificateChain ?? '' };
+    this.caCertificates.set(caArn, { pem, until: now + DESCRIBE_TTL_MS });
+    return pem;
   }
 
   async revoke(request: Parameters<CertificateAuthority['revoke']>[0]): Promise<void> {

@@ -115,6 +115,11 @@ export interface CertificateAuthority {
   /** Starts issuance and returns the certificate's ARN; the certificate may not be ready yet. */
   issue(request: CertificateIssueRequest): Promise<{ readonly certificateArn: string }>;
   get(caArn: string, certificateArn: string): Promise<CertificateRetrieval>;
+  /**
+   * The CA's own certificate and the chain above it (PEM), for trust bundles: what an mTLS peer
+   * must trust to accept this CA's certificates. Public, and safe to cache.
+   */
+  caCertificate(caArn: string): Promise<{ readonly certificate: string; readonly certificateChain: string }>;
   /** Revokes by serial (hex, colon-separated); revoking an already revoked certificate succeeds. */
   revoke(request: { readonly caArn: string; readonly certificateArn?: string; readonly serialNumber: string; readonly reason: RevocationReason }): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { x509 } from '../../shared/domain/certificate';
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import type { CertificateAuthority, CertificateAuthorityInfo, CertificateIssueRequest, CertificateRetrieval } from '../../shared/ports';
 
-export type CertificateAuthorityOperation = 'describeCa' | 'issue' | 'get' | 'revoke';
+export type CertificateAuthorityOperation = 'describeCa' | 'issue' | 'get' | 'revoke' | 'caCertificate';
 
 const SIGNING = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -32,7 +32,8 @@ export class FakeCertificateAuthority implements CertificateAuthority {
   private readonly faults: Array<{ operation: CertificateAuthorityOperation; error: unknown; remaining: number }> = [];
   private readonly certificates = new Map<string, { request: CertificateIssueRequest; pollsLeft: number; pem?: string }>();
   private caKeys?: CryptoKeyPair;
-  private caCertificate?: x509.X509Certificate;
+  private caRoot?: x509.X509Certificate;
+  private caReady?: Promise<void>;
 
   constructor(options: { inProgressPolls?: number; info?: Partial<Omit<CertificateAuthorityInfo, 'caArn'>> } = {}) {
     this.inProgressPolls = options.inProgressPolls ?? 0;
@@ -64,7 +65,7 @@ export class FakeCertificateAuthority implements CertificateAuthority {
   /** The fake CA's own certificate (PEM), to verify what it signed. */
   async caCertificatePem(): Promise<string> {
     await this.ensureCa();
-    return (this.caCertificate as x509.X509Certificate).toString('pem');
+    return (this.caRoot as x509.X509Certificate).toString('pem');
   }
 
   async describeCa(caArn: string): Promise<CertificateAuthorityInfo> {
@@ -92,6 +93,11 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     return { status: 'issued', certificate: entry.pem, certificateChain: await this.caCertificatePem() };
   }
 
+  async caCertificate(caArn: string): Promise<{ certificate: string; certificateChain: string }> {
+    this.enter('caCertificate', [caArn]);
+    return { certificate: await this.caCertificatePem(), certificateChain: '' };
+  }
+
   async revoke(request: { caArn: string; certificateArn?: string; serialNumber: string; reason: string }): Promise<void> {
     this.enter('revoke', [request]);
     this.revoked.push({ ...request });
@@ -106,12 +112,18 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     }
   }
 
-  private async ensureCa(): Promise<void> {
-    if (this.caKeys) return;
-    this.caKeys = (await webcrypto.subtle.generateKey(SIGNING, true, ['sign', 'verify'])) as CryptoKeyPair;
-    this.caCertificate = await x509.X509CertificateGenerator.createSelfSigned({
+  private ensureCa(): Promise<void> {
+    // One CA even when calls race (a trust bundle asks for several CAs at once).
+    this.caReady ??= this.createCa();
+    return this.caReady;
+  }
+
+  private async createCa(): Promise<void> {
+    const keys = (await webcrypto.subtle.generateKey(SIGNING, true, ['sign', 'verify'])) as CryptoKeyPair;
+    this.caKeys = keys;
+    this.caRoot = await x509.X509CertificateGenerator.createSelfSigned({
       name: 'CN=Fake Test CA',
-      keys: this.caKeys,
+      keys,
       signingAlgorithm: SIGNING,
       notBefore: new Date('2020-01-01T00:00:00Z'),
       notAfter: this.info.notAfter ?? new Date('2040-01-01T00:00:00Z'),
@@ -130,7 +142,7 @@ export class FakeCertificateAuthority implements CertificateAuthority {
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: `01${randomBytes(15).toString('hex')}`,
       subject: request.commonName === undefined ? '' : new x509.Name([{ CN: [request.commonName] }]),
-      issuer: (this.caCertificate as x509.X509Certificate).subject,
+      issuer: (this.caRoot as x509.X509Certificate).subject,
       notBefore: new Date(request.notAfter.getTime() - 3600_000),
       notAfter: request.notAfter,
       publicKey: csr.publicKey,

@@ -264,7 +264,7 @@ describe('certificates role', () => {
           [{ action: 'acm-pca:IssueCertificate', resource: ca, context: { 'acm-pca:TemplateArn': CA_TEMPLATE_ARN } }, 'ImplicitlyDenied'],
           // No template: PCA's default (an end-entity certificate without API passthrough) is not one the policy names.
           [{ action: 'acm-pca:IssueCertificate', resource: ca }, 'ImplicitlyDenied'],
-          ...each(['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority'], ca, 'Allowed'),
+          ...each(['acm-pca:GetCertificate', 'acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificateAuthorityCertificate'], ca, 'Allowed'),
           ...each(['acm-pca:RevokeCertificate', 'acm-pca:CreatePermission', 'acm-pca:ImportCertificateAuthorityCertificate'], ca, 'ImplicitlyDenied'),
         ]),
         // The minimal broker has only CA_ARN: its second CA is as foreign as any other.

@@ -136,3 +136,116 @@ describe('examples/github-actions.yml', () => {
     expect(evaluateCredentials(grants, oidcIdentityFromClaims(github, claimsFor('refs/heads/feature')), role).allowed).toBe(false);
   });
 });
+
+/**
+ * The agent examples: the agent's own arguments are run through the real CLI (`... agent env`
+ * prints what a workload must export), and the app container must export exactly that; the
+ * agent proves who it is with a projected token the example grant policy accepts, and asks for a
+ * role that policy gives the pod's namespace and service account.
+ */
+interface PodSpec {
+  serviceAccountName: string;
+  initContainers: Array<{
+    name: string;
+    args: string[];
+    restartPolicy?: string;
+    startupProbe?: { httpGet?: { port: number; host?: string } };
+    livenessProbe?: { httpGet?: { port: number; host?: string } };
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }>;
+  containers: Array<{ name: string; env: { name: string; value: string }[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }>;
+  volumes: Array<{ name: string; emptyDir?: Record<string, unknown>; projected?: { sources: { serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }[] } }>;
+}
+
+async function agentEnv(args: readonly string[]): Promise<Record<string, string>> {
+  const { run } = await import('../../client/cli');
+  let out = '';
+  let err = '';
+  const code = await run([...args, 'env'], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {} });
+  expect({ code, err }).toEqual({ code: 0, err: '' });
+  return Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+function flag(args: readonly string[], name: string): string[] {
+  return args.flatMap((a, i) => (a === name ? [args[i + 1] as string] : []));
+}
+
+describe.each(['kubernetes-agent-sidecar.yaml', 'kubernetes-agent-daemonset.yaml'])('examples/%s', (file) => {
+  const objects = parseAllDocuments(readFileSync(join(PROJECT_ROOT, 'examples', file), 'utf8')).map((doc) => {
+    expect(doc.errors).toEqual([]);
+    return doc.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: { template: { spec: PodSpec } } };
+  });
+  const workload = objects.find((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')!;
+  const pod = workload.spec.template.spec;
+  const agent = pod.initContainers.find((c) => c.name === 'nocreds-agent')!;
+  const app = pod.containers[0]!;
+  const env = Object.fromEntries(app.env.map((e) => [e.name, e.value]));
+
+  it('runs the agent as a native sidecar, for the service account the manifest defines, probed where the kubelet can reach it', () => {
+    expect(agent.restartPolicy).toBe('Always');
+    // The kubelet probes the pod's IP: the loopback-only credentials port is out of its reach.
+    const metricsPort = Number(flag(agent.args, '--metrics-port')[0]);
+    expect(flag(agent.args, '--metrics-host')).toEqual(['0.0.0.0']);
+    for (const probe of [agent.startupProbe, agent.livenessProbe]) expect(probe?.httpGet).toEqual({ path: expect.stringMatching(/^\/(readyz|healthz)$/), port: metricsPort });
+    expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata).toEqual(expect.objectContaining({ name: pod.serviceAccountName, namespace: workload.metadata.namespace }));
+  });
+
+  it("gives the app exactly the two variables `nocreds agent env` prints for the agent's arguments, on a shared in-memory emptyDir", async () => {
+    const exported = await agentEnv(agent.args);
+    expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toBe(exported.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+    expect(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).toBe(exported.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE);
+    expect(new URL(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!).hostname).toBe('127.0.0.1'); // SDKs allow plain HTTP only on loopback
+    const tokenFile = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE!;
+    const appMount = app.volumeMounts.find((m) => tokenFile.startsWith(`${m.mountPath}/`))!;
+    const agentMount = agent.volumeMounts.find((m) => m.name === appMount.name)!;
+    expect(agentMount.readOnly).not.toBe(true);
+    expect(pod.volumes.find((v) => v.name === appMount.name)?.emptyDir).toMatchObject({ medium: 'Memory' });
+  });
+
+  it('authenticates with a projected token whose audience the example grant policy accepts, for a role it grants this pod', () => {
+    const tokenFile = flag(agent.args, '--token-file')[0]!;
+    const mount = agent.volumeMounts.find((m) => tokenFile.startsWith(`${m.mountPath}/`))!;
+    expect(mount.readOnly).toBe(true);
+    const token = pod.volumes.find((v) => v.name === mount.name)!.projected!.sources.find((s) => s.serviceAccountToken)!.serviceAccountToken!;
+    expect(posix.join(mount.mountPath, token.path)).toBe(tokenFile);
+    expect(issuer('prod-cluster').audiences).toContain(token.audience);
+    const namespace = workload.metadata.namespace;
+    const identity = oidcIdentityFromClaims(issuer('prod-cluster'), {
+      iss: issuer('prod-cluster').url,
+      aud: 'nocreds',
+      sub: `system:serviceaccount:${namespace}:${pod.serviceAccountName}`,
+      'kubernetes.io': { namespace, serviceaccount: { name: pod.serviceAccountName } },
+    });
+    for (const role of flag(agent.args, '--role')) {
+      const arn = role.slice(role.indexOf('=') + 1);
+      expect(evaluateCredentials(grants, identity, arn)).toMatchObject({ allowed: true });
+    }
+  });
+});
+
+describe('examples/nocreds-agent.service', () => {
+  const unit = readFileSync(join(PROJECT_ROOT, 'examples', 'nocreds-agent.service'), 'utf8');
+  const directives = unit.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const);
+  const value = (name: string) => directives.filter(([k]) => k === name).map(([, v]) => v);
+  // systemd's quoting, as far as this unit uses it: words, and "double-quoted" words.
+  const execStart = [...(value('ExecStart')[0] ?? '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+
+  it('starts the agent with arguments the CLI accepts, as the app user, stopping on SIGTERM', async () => {
+    expect(execStart[0]).toBe('/usr/local/bin/nocreds');
+    const exported = await agentEnv(execStart.slice(1));
+    expect(exported.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE?.startsWith('/run/nocreds/')).toBe(true);
+    // The header tells the app what to set: the same two values.
+    expect(unit).toContain(`Environment=AWS_CONTAINER_CREDENTIALS_FULL_URI=${exported.AWS_CONTAINER_CREDENTIALS_FULL_URI}`);
+    expect(unit).toContain(`Environment=AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${exported.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}`);
+    expect(value('RuntimeDirectory')).toEqual(['nocreds']);
+    expect(value('User')[0]).not.toBe('root');
+    expect(value('KillSignal')).toEqual(['SIGTERM']);
+    expect(value('NoNewPrivileges')).toEqual(['yes']);
+    expect(value('ProtectSystem')).toEqual(['strict']);
+  });
+
+  it('proves who it is with the instance role (no secret on disk), for the broker its server id names', () => {
+    expect(execStart).toContain('--iam');
+    const url = value('Environment').find((e) => e.startsWith('NOCREDS_URL='))!.slice('NOCREDS_URL='.length);
+    expect(value('Environment')).toContain(`NOCREDS_SERVER_ID=${new URL(url).host}`);
+  });
+});

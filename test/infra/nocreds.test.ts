@@ -377,7 +377,7 @@ describe('least privilege', () => {
   it('allows PCA only on the CAs the grant policy names, and IssueCertificate only with its templates', () => {
     const pca = (b: BrokerStack, name: 'certificates' | 'leases' | 'renewal') => roleStatements(b, name).filter((s) => actionsOf([s]).some((a) => a.startsWith('acm-pca:')));
     expect(pca(minimal, 'certificates')).toEqual([
-      { Effect: 'Allow', Action: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate'], Resource: CA_ARN },
+      { Effect: 'Allow', Action: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:GetCertificate', 'acm-pca:GetCertificateAuthorityCertificate'], Resource: CA_ARN },
       {
         Effect: 'Allow',
         Action: 'acm-pca:IssueCertificate',

@@ -14,5 +14,6 @@ test('npm run demo walks through vending, denial and the container endpoint agai
   });
   expect(stdout).toContain('HTTP 201');
   expect(stdout).toContain('"code":"grant_denied"');
+  expect(stdout).toMatch(/an AWS SDK call through the agent: sts:GetCallerIdentity -> arn:aws:sts::123456789012:assumed-role\/team-a-app\//);
   expect(stdout).toContain('Demo finished: every step answered as expected.');
 }, 150_000);

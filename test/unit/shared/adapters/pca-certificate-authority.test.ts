@@ -158,4 +158,24 @@ describe('PcaCertificateAuthority', () => {
     expect(error).toBeInstanceOf(errorClass);
     expect(error).toMatchObject({ code });
   });
+
+  test('the CA certificate for trust bundles is GetCertificateAuthorityCertificate, reused for five minutes; a CA being set up is a 503', async () => {
+    const { client, sent } = pca({
+      GetCertificateAuthorityCertificate: [
+        { status: 200, body: { Certificate: 'CA-PEM', CertificateChain: 'CHAIN-PEM' } },
+        { status: 400, body: { __type: 'InvalidStateException', message: 'not active' } },
+      ],
+    });
+    const clock = new FixedClock();
+    const ca = new PcaCertificateAuthority(client, clock);
+    expect(await ca.caCertificate(CA)).toEqual({ certificate: 'CA-PEM', certificateChain: 'CHAIN-PEM' });
+    clock.advanceSeconds(299);
+    await ca.caCertificate(CA);
+    expect(sent.map((s) => s.target)).toEqual(['GetCertificateAuthorityCertificate']);
+    expect(sent[0]?.body).toEqual({ CertificateAuthorityArn: CA });
+    clock.advanceSeconds(2);
+    const error = await ca.caCertificate(CA).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect(errorResponse(error, 'r').statusCode).toBe(503);
+  });
 });
