@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
+import { parseUntrustedJson } from '../domain/json-input';
 import { logger as defaultLogger } from '../adapters/logger';
 import type { Authenticator } from './authenticator';
 import { errorResponse, isServerFault } from './errors';
@@ -80,12 +81,8 @@ function jsonBody<B>(schema: z.ZodMiniType<B>): MiddlewareObj<HttpEvent, HttpRes
   return {
     name: 'jsonBody',
     before: async (request: Request) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(rawBody(request.event) || 'null');
-      } catch {
-        throw new ValidationError('malformed_json', 'The request body is not valid JSON.');
-      }
+      // Strict: no duplicate or prototype keys at any depth, bounded nesting (shared/domain/json-input.ts).
+      const value = parseUntrustedJson(rawBody(request.event) || 'null');
       // reportInput: issues carry the offending value, so a wrong type is told apart from a missing field.
       const parsed = schema.safeParse(value, { reportInput: true });
       if (!parsed.success) throw validationErrorFrom(parsed.error);
