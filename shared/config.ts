@@ -118,12 +118,38 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
   };
 }
 
-/** Settings for every AWS SDK client the functions build. */
-export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint'>) {
+/**
+ * How long any one AWS call may take: the one place these numbers live. Each attempt may spend
+ * `connectionTimeoutMs` connecting and `requestTimeoutMs` waiting on a silent socket; `maxAttempts`
+ * bounds the retries (throttling and transient faults). A hung or timed-out dependency then becomes
+ * a 503 `*_unavailable` with Retry-After (shared/adapters/sdk-errors.ts), well before the function
+ * times out: `awsCallBudgetMs()` is under every API function's timeout and API Gateway's 29 s
+ * (test/infra/aws-call-budget.test.ts). Tests pass their own limits to `sdkClientConfig`.
+ */
+export interface AwsCallLimits {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export const AWS_CALL_LIMITS: AwsCallLimits = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
+
+/** The SDK's standard retry strategy waits at most this long before a retry (throttling backoff, 2^1 x 500 ms). */
+const MAX_RETRY_DELAY_MS = 1_000;
+
+/** The longest one SDK call can take under these limits, retries and backoff included. */
+export function awsCallBudgetMs(limits: AwsCallLimits = AWS_CALL_LIMITS): number {
+  return limits.maxAttempts * (limits.connectionTimeoutMs + limits.requestTimeoutMs) + (limits.maxAttempts - 1) * MAX_RETRY_DELAY_MS;
+}
+
+/** Settings for every AWS SDK client the functions build: region, endpoint, timeouts, retries. */
+export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint'>, limits: AwsCallLimits = AWS_CALL_LIMITS) {
   return {
     region: config.region,
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-    // Bounded: API Gateway gives up after 30 s, and a throttled STS must not be hammered.
-    maxAttempts: 3,
+    // Bounded: a throttled STS must not be hammered, and API Gateway gives up after 29 s.
+    maxAttempts: limits.maxAttempts,
+    // Without these the SDK waits on a silent socket forever (its default request timeout is 0).
+    requestHandler: { connectionTimeout: limits.connectionTimeoutMs, requestTimeout: limits.requestTimeoutMs },
   };
 }
