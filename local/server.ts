@@ -154,8 +154,9 @@ function errorBody(code: string, message: string, requestId: string) {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
 }
 
 /** What Node could not parse as HTTP, answered as JSON (Node's default is a bare status line). */
@@ -175,11 +176,16 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
     socket.destroy();
     return;
   }
-  // Bytes after a request that is still being answered (data after "Connection: close", or garbage
-  // pipelined behind it): let that answer finish, then close, rather than interleave a second one.
   const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (pending && !pending.writableEnded) {
     pending.shouldKeepAlive = false;
+    // Bytes after a request that was read whole (data after "Connection: close", garbage pipelined
+    // behind it): let its answer finish, then close, rather than interleave a second answer.
+    if (pending.req.complete || pending.headersSent) return;
+    // The request's own body could not be parsed (bad chunked framing): answer it here; closing the
+    // socket ends the handler's read of the body.
+    const { status, code, message } = clientErrorAnswer(error);
+    send(pending, status, errorBody(code, message, randomUUID()), { connection: 'close' });
     return;
   }
   const { status, code, message } = clientErrorAnswer(error);
@@ -241,12 +247,18 @@ export async function startLocalBroker(options: { port?: number; host?: string; 
       if (!fn) return send(res, 501, errorBody('not_implemented', `The ${route.fn} function is not part of this build.`, requestId));
       const event = toEvent(req, body, route, params);
       const result = await fn(event, lambdaContext(route.fn, event.requestContext.requestId));
-      res.writeHead(result.statusCode, result.headers ?? {});
-      res.end(result.body ?? '');
+      const text = result.body ?? '';
+      // As API Gateway does: a length, not chunked framing.
+      res.writeHead(result.statusCode, { ...result.headers, 'content-length': String(Buffer.byteLength(text)) });
+      res.end(text);
     } catch (error) {
+      // Already answered (the body could not be read after a framing error was answered): done.
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       console.error('local broker: handler crashed', error);
-      if (res.headersSent) res.destroy();
-      else send(res, 500, errorBody('internal_error', 'The handler crashed; see the broker log.', requestId));
+      send(res, 500, errorBody('internal_error', 'The handler crashed; see the broker log.', requestId));
     }
   });
   server.on('clientError', answerClientError);

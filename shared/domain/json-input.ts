@@ -34,8 +34,8 @@ function duplicateKey(key: string, path: readonly (string | number)[], label: st
   });
 }
 
-function tooDeep(path: readonly (string | number)[], label: string): ValidationError {
-  return new ValidationError('json_too_deep', `${label} nests deeper than ${MAX_JSON_DEPTH} levels (at ${where(path)}).`, { details: { path: path.join('.') } });
+function tooDeep(path: readonly (string | number)[], label: string, maxDepth = MAX_JSON_DEPTH): ValidationError {
+  return new ValidationError('json_too_deep', `${label} nests deeper than ${maxDepth} levels (at ${where(path)}).`, { details: { path: path.join('.') } });
 }
 
 class Malformed extends Error {}
@@ -183,9 +183,9 @@ export function parseUntrustedJson(text: string, label = 'The request body'): un
 /**
  * Checks an already-parsed value, or JSON text, for forbidden keys, duplicate keys (text only:
  * a parsed value has lost them) and depth. Text that is not JSON at all passes: reporting the
- * syntax error is the caller's own parser's business.
+ * syntax error is the caller's own parser's business. `maxDepth` bounds parsed values only.
  */
-export function assertSafeJson(input: unknown, label: string): void {
+export function assertSafeJson(input: unknown, label: string, maxDepth = MAX_JSON_DEPTH): void {
   if (typeof input === 'string') {
     try {
       new StrictJsonReader(input, label).read();
@@ -198,7 +198,7 @@ export function assertSafeJson(input: unknown, label: string): void {
   while (pending.length > 0) {
     const { value, path } = pending.pop() as { value: unknown; path: (string | number)[] };
     if (value === null || typeof value !== 'object') continue;
-    if (path.length >= MAX_JSON_DEPTH) throw tooDeep(path, label);
+    if (path.length >= maxDepth) throw tooDeep(path, label, maxDepth);
     if (Array.isArray(value)) {
       value.forEach((item, index) => pending.push({ value: item, path: [...path, index] }));
       continue;
