@@ -190,9 +190,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
   }
   const { status, code, message } = clientErrorAnswer(error);
   const body = JSON.stringify(errorBody(code, message, randomUUID()));
+  // An answer to HEAD has no body, or the client reads it as the start of the next answer.
+  const head = (error as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
   );
 }
 
