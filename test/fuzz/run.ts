@@ -320,6 +320,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   log(`fuzz: seed ${options.seed}, ${options.requests} requests (reproduce: npm run fuzz -- --seed ${options.seed} --requests ${options.requests})`);
   const requests = generateRequests(options.seed, options.requests);
   const stack = await startLocalStack();
+  // moto's own errors (a traceback means the emulator, not the broker, failed): kept for the report.
+  let motoErrors = '';
+  stack.moto.process.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (/Traceback|Error/.test(text) || motoErrors) motoErrors = (motoErrors + text).slice(-6000);
+  });
   const silenced = console.error;
   // The local server logs handler crashes to stderr; they are counted as 5xx below instead.
   console.error = () => undefined;
@@ -456,6 +462,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     log(`server RSS (same process): ${report.rssBeforeMiB} MiB before, ${report.rssAfterMiB} MiB after; still serving: ${report.servingAtEnd}; ${report.seconds} s`);
     for (const [name, passed] of checks) log(`${passed ? 'PASS' : 'FAIL'} ${name}`);
     for (const failure of failures) log(`  ${failure}`);
+    if (motoErrors) log(`moto's stderr (last lines):\n${motoErrors}`);
     log(report.ok ? `fuzz: OK (seed ${options.seed})` : `fuzz: FAILED (seed ${options.seed})`);
     return report;
   } finally {
