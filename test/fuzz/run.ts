@@ -10,7 +10,7 @@ import { SignJWT, base64url } from 'jose';
 import type { Lease } from '../../shared/domain/lease';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { generateCsr } from '../../local/workload-csr';
-import { CSR_POOL, generatedClaims, generateRequests, HOSTILE_TOKENS, VALID_TOKENS, type CsrVariant, type FuzzRequest, type TokenName } from './requests';
+import { CSR_POOL, generatedClaims, generateRequests, HOSTILE_TOKENS, padBody, VALID_TOKENS, type CsrVariant, type FuzzRequest, type TokenName } from './requests';
 
 /**
  * `npm run fuzz`: generated hostile requests against the whole local stack (moto, the development
@@ -243,7 +243,7 @@ function send(port: number, agent: Agent, request: FuzzRequest, fixtures: Fixtur
   if (request.raw !== undefined) return sendRaw(port, materialize(request.raw, fixtures, leaseId, false));
   const path = materialize(request.path, fixtures, leaseId, false);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, materialize(v, fixtures, leaseId, false)]));
-  const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(materialize(request.body, fixtures, leaseId, true), 'utf8') : Buffer.from(request.body);
+  const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(materialize(padBody(request.body), fixtures, leaseId, true), 'utf8') : Buffer.from(request.body);
   return new Promise((resolve) => {
     let req;
     try {
@@ -299,6 +299,12 @@ async function allLeases(stack: LocalStack): Promise<Lease[]> {
   return leases;
 }
 
+/** RSS after a full collection when node runs with --expose-gc (npm run fuzz does), else as it is. */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 function describe(request: FuzzRequest): string {
@@ -335,7 +341,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
     await moto(stack, 'reset-recording');
     await moto(stack, 'start-recording');
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = settledRss();
 
     const grants = new Set<string>();
     const grantedLeaseIds: string[] = [];
@@ -392,7 +398,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     const final = await send(port, agent, { category: 'control', method: 'GET', path: '/v1/whoami', headers: { authorization: 'Bearer {token:team-a}' } }, fixtures, '');
     agent.destroy();
-    const rssAfter = process.memoryUsage().rss;
+    const rssAfter = settledRss();
     await moto(stack, 'stop-recording');
     const calls = countCalls(await moto(stack, 'download-recording', 'GET'));
     const leases = await allLeases(stack);
@@ -459,7 +465,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     log(`controls: ${controlsSent} sent, ${controlsUnexpected} not answered as expected`);
     log(`leases written: ${leases.length}; 2xx grants (lease ids and container access keys): ${grants.size}; leases without a 2xx answer: ${leasesWithoutGrant}; 2xx grants without a lease: ${grantsWithoutLease}; failed leases: ${failedLeases}`);
     log(`STS AssumeRole calls: ${calls.assumeRole} for ${credentialLeases} credentials leases; Private CA IssueCertificate calls: ${calls.issueCertificate} for ${certificateLeases} certificate leases`);
-    log(`server RSS (same process): ${report.rssBeforeMiB} MiB before, ${report.rssAfterMiB} MiB after; still serving: ${report.servingAtEnd}; ${report.seconds} s`);
+    log(`process RSS (broker, issuer and fuzzer in one process; moto apart): ${report.rssBeforeMiB} MiB before, ${report.rssAfterMiB} MiB after${(globalThis as { gc?: unknown }).gc ? ' (after gc)' : ''}; still serving: ${report.servingAtEnd}; ${report.seconds} s`);
     for (const [name, passed] of checks) log(`${passed ? 'PASS' : 'FAIL'} ${name}`);
     for (const failure of failures) log(`  ${failure}`);
     if (motoErrors) log(`moto's stderr (last lines):\n${motoErrors}`);
