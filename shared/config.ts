@@ -16,6 +16,8 @@ export interface BrokerConfig {
   readonly leaseRetentionSeconds: number;
   /** Identifies this broker in signed GetCallerIdentity proofs, so a proof cannot be replayed elsewhere. */
   readonly serverId: string;
+  /** Limits of every AWS call (AWS_CALL_LIMITS unless NOCREDS_AWS_* override them: local runs and tests). */
+  readonly awsCallLimits?: AwsCallLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,11 +55,33 @@ export function loadGrantPolicy(env: Env): GrantPolicy {
 }
 
 /** What verifying GetCallerIdentity proofs needs; functions without a lease table (whoami) read only this. */
-export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId'> {
+export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId' | 'awsCallLimits'> {
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
     serverId: env.NOCREDS_SERVER_ID ?? 'nocreds',
+    awsCallLimits: awsCallLimitsFrom(env),
+  };
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigurationError('invalid_setting', `${name} must be a whole number, at least ${min}.`);
+  return value;
+}
+
+/**
+ * AWS_CALL_LIMITS, or what NOCREDS_AWS_CONNECT_TIMEOUT_MS, NOCREDS_AWS_REQUEST_TIMEOUT_MS and
+ * NOCREDS_AWS_MAX_ATTEMPTS say instead: for local runs against a slow emulator and for fault tests.
+ * Deployments leave them unset (infra does not set them).
+ */
+export function awsCallLimitsFrom(env: Env): AwsCallLimits {
+  return {
+    connectionTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_CONNECT_TIMEOUT_MS', AWS_CALL_LIMITS.connectionTimeoutMs, 1),
+    requestTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_REQUEST_TIMEOUT_MS', AWS_CALL_LIMITS.requestTimeoutMs, 1),
+    maxAttempts: wholeNumber(env, 'NOCREDS_AWS_MAX_ATTEMPTS', AWS_CALL_LIMITS.maxAttempts, 1),
   };
 }
 
@@ -143,7 +167,7 @@ export function awsCallBudgetMs(limits: AwsCallLimits = AWS_CALL_LIMITS): number
 }
 
 /** Settings for every AWS SDK client the functions build: region, endpoint, timeouts, retries. */
-export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint'>, limits: AwsCallLimits = AWS_CALL_LIMITS) {
+export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'awsCallLimits'>, limits: AwsCallLimits = config.awsCallLimits ?? AWS_CALL_LIMITS) {
   return {
     region: config.region,
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),

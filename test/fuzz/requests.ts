@@ -376,6 +376,138 @@ const rawRequest = fc
   )
   .map((raw): FuzzRequest => ({ category: 'raw-http', method: 'RAW', path: '', headers: {}, raw }));
 
+// --- near-valid requests: a valid request with one thing wrong ----------------------------------
+// Fully random requests mostly die at the first check (no token, not JSON); the defects that write
+// a lease before refusing hide behind every other check passing. So half the mix is a valid
+// request of the team-a workload with exactly one mutation.
+
+type Mutation<T> = fc.Arbitrary<(request: T) => T>;
+
+interface Draft {
+  readonly token: string;
+  readonly contentType: string;
+  readonly fields: Record<string, unknown>;
+  /** Text-level damage applied to the serialized body last. */
+  readonly text?: (body: string) => string;
+}
+
+function draftRequest(category: string, path: string, base: Record<string, unknown>, mutations: Mutation<Draft>): fc.Arbitrary<FuzzRequest> {
+  return mutations.map((mutate): FuzzRequest => {
+    const draft = mutate({ token: 'Bearer {token:team-a}', contentType: 'application/json', fields: base });
+    const json = JSON.stringify(draft.fields);
+    return {
+      category,
+      method: 'POST',
+      path,
+      headers: { authorization: draft.token, ...(draft.contentType ? { 'content-type': draft.contentType } : {}) },
+      body: draft.text ? draft.text(json) : json,
+    };
+  });
+}
+
+const field = (name: string, value: fc.Arbitrary<unknown>): Mutation<Draft> => value.map((v) => (d: Draft) => ({ ...d, fields: { ...d.fields, [name]: v } }));
+const withoutField = (name: string): Mutation<Draft> => fc.constant((d: Draft) => ({ ...d, fields: Object.fromEntries(Object.entries(d.fields).filter(([k]) => k !== name)) }));
+const swapToken: Mutation<Draft> = authorization.map((token) => (d: Draft) => ({ ...d, token }));
+const swapContentType: Mutation<Draft> = contentType.map((type) => (d: Draft) => ({ ...d, contentType: type }));
+/** The same key again, after (or before) the valid one: last-one-wins would let it through. */
+const duplicateField = (name: string, value: fc.Arbitrary<unknown>): Mutation<Draft> =>
+  fc.tuple(value, fc.boolean()).map(([v, after]) => (d: Draft) => ({
+    ...d,
+    text: (body: string) => (after ? `${body.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(v) ?? 'null'}}` : `{${JSON.stringify(name)}:${JSON.stringify(v) ?? 'null'},${body.slice(1)}`),
+  }));
+const prototypeField: Mutation<Draft> = fc.tuple(prototypeKey, anyJson).map(([key, v]) => (d: Draft) => ({ ...d, text: (body: string) => `{${JSON.stringify(key)}:${JSON.stringify(v) ?? 'null'},${body.slice(1)}` }));
+const textDamage: Mutation<Draft> = fc.oneof(
+  fc.nat().map((cut) => (d: Draft) => ({ ...d, text: (body: string) => body.slice(0, cut % body.length) })),
+  fc.constantFrom('\ufeff', ' ', '\u0000', 'x').map((c) => (d: Draft) => ({ ...d, text: (body: string) => `${c}${body}` })),
+  fc.constantFrom('x', ',', '}', ' ', '\n').map((c) => (d: Draft) => ({ ...d, text: (body: string) => `${body}${c}` })),
+);
+
+const narrowPolicy = fc.record({
+  Version: fc.constant('2012-10-17'),
+  Statement: fc.array(
+    fc.record({
+      Effect: fc.constantFrom('Allow', 'Deny'),
+      Action: fc.constantFrom('s3:GetObject', 's3:PutObject', ['s3:GetObject', 's3:ListBucket'], 's3:*', 'iam:PassRole'),
+      Resource: fc.constantFrom('arn:aws:s3:::team-a-data/*', 'arn:aws:s3:::team-a-data/reports/*', 'arn:aws:s3:::team-b-data/*', '*'),
+      Condition: fc.option(condition, { nil: undefined }),
+    }, { requiredKeys: ['Effect', 'Action', 'Resource'] }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+const vendNearValid = draftRequest(
+  'vend-near-valid',
+  '/v1/credentials',
+  { role: CONTROL_ROLE, durationSeconds: 900 },
+  fc.oneof(
+    field('role', roleArn),
+    field('durationSeconds', fc.oneof(hostileNumber, anyJson)),
+    withoutField('role'),
+    field('policy', fc.oneof(narrowPolicy, narrowPolicy.map((p) => JSON.stringify(p)), sessionPolicy)),
+    // a policy carrying a prototype key, as an object or as a JSON string
+    fc.tuple(prototypeKey, fc.boolean()).map(([key, asString]) => (d: Draft) => {
+      const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-data/*","Condition":{"StringEquals":{${JSON.stringify(key)}:{"aws:SourceIp":"10.0.0.1"}}}}]}`;
+      return { ...d, text: (body: string) => `${body.slice(0, -1)},"policy":${asString ? JSON.stringify(policy) : policy}}` };
+    }),
+    field('policyArns', fc.oneof(fc.array(fc.oneof(fc.constant(`arn:aws:iam::${ACCOUNT}:policy/read`), fc.constant('arn:aws:iam::aws:policy/AdministratorAccess'), hostileString), { maxLength: 12 }), anyJson)),
+    field('fresh', anyJson),
+    fc.tuple(fc.constantFrom('dryRun', 'Role', 'role ', 'sessionName', 'tags'), anyJson).map(([name, v]) => (d: Draft) => ({ ...d, fields: { ...d.fields, [name]: v } })),
+    duplicateField('role', fc.constantFrom(`arn:aws:iam::${ACCOUNT}:role/team-b-app`, `arn:aws:iam::${ACCOUNT}:role/admin`)),
+    duplicateField('durationSeconds', fc.constantFrom(43200, 3600, -1)),
+    prototypeField,
+    swapToken,
+    swapContentType,
+    textDamage,
+  ),
+);
+
+const certificateNearValid = fc
+  .nat(CSR_POOL - 1)
+  .chain((i) =>
+    draftRequest(
+      'certificate-near-valid',
+      '/v1/certificates',
+      { csr: `{csr:valid:${i}}`, profile: 'mesh', validitySeconds: 3600 },
+      fc.oneof(
+        { weight: 6, arbitrary: field('csr', fc.constantFrom(...variants).map((variant) => `{csr:${variant}:${i}}`)) },
+        { weight: 1, arbitrary: field('csr', anyJson) },
+        { weight: 1, arbitrary: field('profile', fc.oneof(fc.constantFrom('MESH', 'other', ''), anyJson)) },
+        { weight: 1, arbitrary: withoutField('profile') },
+        { weight: 1, arbitrary: field('validitySeconds', fc.oneof(hostileNumber, anyJson)) },
+        { weight: 1, arbitrary: duplicateField('csr', fc.constantFrom(...variants).map((variant) => `{csr:${variant}:${i}}`)) },
+        { weight: 1, arbitrary: prototypeField },
+        { weight: 1, arbitrary: swapToken },
+        { weight: 1, arbitrary: swapContentType },
+        { weight: 1, arbitrary: textDamage },
+      ),
+    ),
+  );
+
+const leaseNearValid = fc
+  .tuple(
+    fc.constantFrom('GET /v1/leases/{lease}', 'POST /v1/leases/{lease}/revoke', 'POST /v1/leases/{lease}/renew', 'GET /v1/leases'),
+    fc.oneof(
+      fc.constant(undefined),
+      percentEscapes().map((escape) => ({ escape })),
+      token.map((name) => ({ token: name })),
+      damaged(fc.record({ reason: fc.constantFrom('SUPERSEDED', 'KEY_COMPROMISE', 'nope'), durationSeconds: hostileNumber, policy: narrowPolicy }, { requiredKeys: [] })).map((body) => ({ body })),
+      query.map((q) => ({ query: q })),
+    ),
+  )
+  .map(([route, mutation]): FuzzRequest => {
+    const [method, template] = route.split(' ') as [string, string];
+    const path = mutation && 'escape' in mutation ? template.replace('{lease}', mutation.escape) : template;
+    const tokenName = mutation && 'token' in mutation ? mutation.token : 'team-a';
+    const body = mutation && 'body' in mutation ? mutation.body : undefined;
+    return {
+      category: 'leases-near-valid',
+      method,
+      path: `${path}${mutation && 'query' in mutation ? mutation.query : ''}`,
+      headers: { authorization: `Bearer {token:${tokenName}}`, ...(body !== undefined && method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined && method === 'POST' ? { body } : {}),
+    };
+  });
+
 /** Valid requests with known answers: the controls. */
 const controlRequest = fc.oneof(
   fc.boolean().map((fresh): FuzzRequest => ({ category: 'control', method: 'POST', path: '/v1/credentials', headers: { authorization: 'Bearer {token:team-a}', 'content-type': 'application/json' }, body: JSON.stringify({ role: CONTROL_ROLE, durationSeconds: 900, fresh }), expect: [201] })),
@@ -385,17 +517,20 @@ const controlRequest = fc.oneof(
   fc.constant<FuzzRequest>({ category: 'control', method: 'GET', path: `/v1/credentials/container?role=${percentEncode(CONTROL_ROLE)}`, headers: { authorization: '{token:team-a}' }, expect: [200] }),
 );
 
-/** The whole mix: about 5% controls. */
+/** The whole mix: 5% controls, about half near-valid (one mutation), the rest wild. */
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 5, arbitrary: controlRequest },
-  { weight: 25, arbitrary: vendRequest },
-  { weight: 20, arbitrary: certificateRequest },
-  { weight: 15, arbitrary: leaseRequest },
-  { weight: 7, arbitrary: containerRequest },
-  { weight: 6, arbitrary: whoamiRequest },
-  { weight: 14, arbitrary: oddRequest },
+  { weight: 20, arbitrary: vendNearValid },
+  { weight: 20, arbitrary: certificateNearValid },
+  { weight: 8, arbitrary: leaseNearValid },
+  { weight: 10, arbitrary: vendRequest },
+  { weight: 8, arbitrary: certificateRequest },
+  { weight: 6, arbitrary: leaseRequest },
+  { weight: 5, arbitrary: containerRequest },
+  { weight: 4, arbitrary: whoamiRequest },
+  { weight: 8, arbitrary: oddRequest },
   { weight: 3, arbitrary: headerAbuse },
-  { weight: 5, arbitrary: rawRequest },
+  { weight: 3, arbitrary: rawRequest },
 );
 
 /** `count` requests from `seed`: the same seed always gives the same requests. */

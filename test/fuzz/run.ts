@@ -319,7 +319,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = Date.now();
   const recordingDir = mkdtempSync(join(tmpdir(), 'nocreds-fuzz-'));
-  const saved = { level: process.env.NOCREDS_LOG_LEVEL, recorder: process.env.MOTO_RECORDER_FILEPATH };
+  const saved = { level: process.env.NOCREDS_LOG_LEVEL, recorder: process.env.MOTO_RECORDER_FILEPATH, timeout: process.env.NOCREDS_AWS_REQUEST_TIMEOUT_MS };
+  // moto on a busy 2-core machine can take seconds to sign a certificate; the production 3 s would
+  // turn that into 503s that say nothing about how the broker treats bad input.
+  process.env.NOCREDS_AWS_REQUEST_TIMEOUT_MS = saved.timeout ?? '15000';
   // Handler logs would drown the report; set NOCREDS_LOG_LEVEL=ERROR to see why a request failed.
   process.env.NOCREDS_LOG_LEVEL = saved.level ?? 'SILENT';
   process.env.MOTO_RECORDER_FILEPATH = join(recordingDir, 'recording.jsonl');
@@ -477,6 +480,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     rmSync(recordingDir, { recursive: true, force: true });
     if (saved.level === undefined) delete process.env.NOCREDS_LOG_LEVEL;
     else process.env.NOCREDS_LOG_LEVEL = saved.level;
+    if (saved.timeout === undefined) delete process.env.NOCREDS_AWS_REQUEST_TIMEOUT_MS;
+    else process.env.NOCREDS_AWS_REQUEST_TIMEOUT_MS = saved.timeout;
     if (saved.recorder === undefined) delete process.env.MOTO_RECORDER_FILEPATH;
     else process.env.MOTO_RECORDER_FILEPATH = saved.recorder;
   }

@@ -1,5 +1,5 @@
 import { BROKER_FUNCTIONS } from '../../infra/broker-function';
-import { AWS_CALL_LIMITS, awsCallBudgetMs } from '../../shared/config';
+import { AWS_CALL_LIMITS, awsCallBudgetMs, awsCallLimitsFrom, sdkClientConfig } from '../../shared/config';
 import { DEADLINE_RESERVE_MS } from '../../shared/http/route';
 
 /**
@@ -22,4 +22,13 @@ test('the budget is what the limits say: attempts x (connect + silent socket) + 
   expect(awsCallBudgetMs()).toBeLessThan(API_GATEWAY_INTEGRATION_LIMIT_MS);
   expect(AWS_CALL_LIMITS.requestTimeoutMs).toBeGreaterThan(0);
   expect(AWS_CALL_LIMITS.connectionTimeoutMs).toBeGreaterThan(0);
+});
+
+test('local runs and fault tests may change the limits through the environment; nonsense is refused', () => {
+  expect(awsCallLimitsFrom({})).toEqual(AWS_CALL_LIMITS);
+  expect(awsCallLimitsFrom({ NOCREDS_AWS_REQUEST_TIMEOUT_MS: '10000', NOCREDS_AWS_MAX_ATTEMPTS: '1' })).toEqual({ ...AWS_CALL_LIMITS, requestTimeoutMs: 10_000, maxAttempts: 1 });
+  expect(() => awsCallLimitsFrom({ NOCREDS_AWS_MAX_ATTEMPTS: '0' })).toThrow(/NOCREDS_AWS_MAX_ATTEMPTS/);
+  expect(() => awsCallLimitsFrom({ NOCREDS_AWS_CONNECT_TIMEOUT_MS: '1.5' })).toThrow(/NOCREDS_AWS_CONNECT_TIMEOUT_MS/);
+  expect(sdkClientConfig({ region: 'eu-west-1', awsCallLimits: { connectionTimeoutMs: 5, requestTimeoutMs: 6, maxAttempts: 1 } })).toMatchObject({ maxAttempts: 1, requestHandler: { connectionTimeout: 5, requestTimeout: 6 } });
+  expect(sdkClientConfig({ region: 'eu-west-1' })).toMatchObject({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
 });
