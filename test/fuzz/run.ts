@@ -331,9 +331,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const stack = await startLocalStack();
   // moto's own errors (a traceback means the emulator, not the broker, failed): kept for the report.
   let motoErrors = '';
+  let partial = '';
   stack.moto.process.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    if (/Traceback|Error/.test(text) || motoErrors) motoErrors = (motoErrors + text).slice(-6000);
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    // Everything but the access log (one line per request).
+    const text = lines.filter((line) => line.trim() !== '' && !/^\S+ - - \[[^\]]+\] "/.test(line)).join('\n');
+    if (text) motoErrors = `${motoErrors}${text}\n`.slice(-8000);
   });
   const silenced = console.error;
   // The local server logs handler crashes to stderr; they are counted as 5xx below instead.
