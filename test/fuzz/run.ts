@@ -10,6 +10,7 @@ import { SignJWT, base64url } from 'jose';
 import type { Lease } from '../../shared/domain/lease';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { generateCsr } from '../../local/workload-csr';
+import { startSerialProxy } from './serial-proxy';
 import { CSR_POOL, generatedClaims, generateRequests, HOSTILE_TOKENS, padBody, VALID_TOKENS, type CsrVariant, type FuzzRequest, type TokenName } from './requests';
 
 /**
@@ -329,6 +330,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   log(`fuzz: seed ${options.seed}, ${options.requests} requests (reproduce: npm run fuzz -- --seed ${options.seed} --requests ${options.requests})`);
   const requests = generateRequests(options.seed, options.requests);
   const stack = await startLocalStack();
+  // The handlers read NOCREDS_AWS_ENDPOINT when first loaded, on the first request below.
+  const proxy = await startSerialProxy(stack.moto.endpoint);
+  process.env.NOCREDS_AWS_ENDPOINT = proxy.endpoint;
   // moto's own errors (a traceback means the emulator, not the broker, failed): kept for the report.
   let motoErrors = '';
   let partial = '';
@@ -480,6 +484,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     return report;
   } finally {
     console.error = silenced;
+    await proxy.stop();
     await stack.stop();
     rmSync(recordingDir, { recursive: true, force: true });
     if (saved.level === undefined) delete process.env.NOCREDS_LOG_LEVEL;
