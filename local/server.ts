@@ -47,9 +47,10 @@ const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
- * Decodes a path parameter as API Gateway HTTP APIs do. A segment that is not valid percent-encoding
- * (`%zz`, an overlong `%C0%AF`, a lone `%FF`) is passed on as it came, so the handler's own check
- * answers (e.g. 400 invalid_lease_id), as it does for the same value deployed.
+ * Decodes a path parameter, as API Gateway HTTP APIs do. A segment that is not valid percent-encoding
+ * (`%zz`, an overlong `%C0%AF`, a lone `%FF`) is passed on as it came: what API Gateway hands over
+ * for one is not documented, but the handler refuses every parameter that is not a lease id with
+ * 400 invalid_lease_id, so the answer is the same locally and deployed whichever it is.
  */
 export function decodePathParameter(segment: string): string {
   try {
