@@ -15,7 +15,7 @@ import { Authenticator } from '../../shared/http/authenticator';
 import { generateCsr } from '../../local/workload-csr';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';
 import { RecordingRoleAssumer } from '../fakes';
-import { motoEndpoint, resetMoto } from './moto';
+import { awsClientConfig, resetMoto } from './moto';
 
 /**
  * A dependency that accepts the connection and never answers: a real loopback socket, with the
@@ -86,7 +86,8 @@ afterEach(() => silent.stop());
 
 async function motoLeaseStore(): Promise<DynamoLeaseStore> {
   await resetMoto();
-  const ddb = client(DynamoDBClient, motoEndpoint(), QUICK);
+  // moto itself gets the ordinary test client: the short limits are for the silent server only.
+  const ddb = new DynamoDBClient(awsClientConfig());
   await ddb.send(new CreateTableCommand(createTableInput(TABLE)));
   return new DynamoLeaseStore(ddb, TABLE);
 }
