@@ -28,7 +28,8 @@ export interface MotoServer {
 export async function startMoto(): Promise<MotoServer> {
   if (!existsSync(MOTO_BIN)) throw new Error(`moto is not installed at ${MOTO_BIN}; run: npm run setup:moto`);
   const port = await freePort();
-  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // This process's environment as the caller sees it (jest gives each test file its own process.env).
+  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

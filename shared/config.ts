@@ -17,6 +17,8 @@ export interface BrokerConfig {
   readonly leaseRetentionSeconds: number;
   /** Identifies this broker in signed GetCallerIdentity proofs, so a proof cannot be replayed elsewhere. */
   readonly serverId: string;
+  /** Limits of every AWS call (AWS_CALL_LIMITS unless NOCREDS_AWS_* override them: local runs and tests). */
+  readonly awsCallLimits?: AwsCallLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,11 +56,33 @@ export function loadGrantPolicy(env: Env): GrantPolicy {
 }
 
 /** What verifying GetCallerIdentity proofs needs; functions without a lease table (whoami) read only this. */
-export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId'> {
+export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId' | 'awsCallLimits'> {
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
     serverId: serverIdOf(env),
+    awsCallLimits: awsCallLimitsFrom(env),
+  };
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigurationError('invalid_setting', `${name} must be a whole number, at least ${min}.`);
+  return value;
+}
+
+/**
+ * AWS_CALL_LIMITS, or what NOCREDS_AWS_CONNECT_TIMEOUT_MS, NOCREDS_AWS_REQUEST_TIMEOUT_MS and
+ * NOCREDS_AWS_MAX_ATTEMPTS say instead: for local runs against a slow emulator and for fault tests.
+ * Deployments leave them unset (infra does not set them).
+ */
+export function awsCallLimitsFrom(env: Env): AwsCallLimits {
+  return {
+    connectionTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_CONNECT_TIMEOUT_MS', AWS_CALL_LIMITS.connectionTimeoutMs, 1),
+    requestTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_REQUEST_TIMEOUT_MS', AWS_CALL_LIMITS.requestTimeoutMs, 1),
+    maxAttempts: wholeNumber(env, 'NOCREDS_AWS_MAX_ATTEMPTS', AWS_CALL_LIMITS.maxAttempts, 1),
   };
 }
 
@@ -149,12 +173,38 @@ function pendingGraceSeconds(env: Env): number {
   return value;
 }
 
-/** Settings for every AWS SDK client the functions build. */
-export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint'>) {
+/**
+ * How long any one AWS call may take: the one place these numbers live. Each attempt may spend
+ * `connectionTimeoutMs` connecting and `requestTimeoutMs` waiting on a silent socket; `maxAttempts`
+ * bounds the retries (throttling and transient faults). A hung or timed-out dependency then becomes
+ * a 503 `*_unavailable` with Retry-After (shared/adapters/sdk-errors.ts), well before the function
+ * times out: `awsCallBudgetMs()` is under every API function's timeout and API Gateway's 29 s
+ * (test/infra/aws-call-budget.test.ts). Tests pass their own limits to `sdkClientConfig`.
+ */
+export interface AwsCallLimits {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export const AWS_CALL_LIMITS: AwsCallLimits = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
+
+/** The SDK's standard retry strategy waits at most this long before a retry (throttling backoff, 2^1 x 500 ms). */
+const MAX_RETRY_DELAY_MS = 1_000;
+
+/** The longest one SDK call can take under these limits, retries and backoff included. */
+export function awsCallBudgetMs(limits: AwsCallLimits = AWS_CALL_LIMITS): number {
+  return limits.maxAttempts * (limits.connectionTimeoutMs + limits.requestTimeoutMs) + (limits.maxAttempts - 1) * MAX_RETRY_DELAY_MS;
+}
+
+/** Settings for every AWS SDK client the functions build: region, endpoint, timeouts, retries. */
+export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'awsCallLimits'>, limits: AwsCallLimits = config.awsCallLimits ?? AWS_CALL_LIMITS) {
   return {
     region: config.region,
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-    // Bounded: API Gateway gives up after 30 s, and a throttled STS must not be hammered.
-    maxAttempts: 3,
+    // Bounded: a throttled STS must not be hammered, and API Gateway gives up after 29 s.
+    maxAttempts: limits.maxAttempts,
+    // Without these the SDK waits on a silent socket forever (its default request timeout is 0).
+    requestHandler: { connectionTimeout: limits.connectionTimeoutMs, requestTimeout: limits.requestTimeoutMs },
   };
 }

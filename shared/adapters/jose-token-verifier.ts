@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { DependencyUnavailableError, UnauthenticatedError } from '../domain/errors';
+import { DependencyUnavailableError, UnauthenticatedError, ValidationError } from '../domain/errors';
+import { assertSafeJson } from '../domain/json-input';
 import type { IssuerConfig } from '../domain/grant-policy';
 import { oidcIdentityFromClaims, presetDefaults } from '../domain/oidc';
 import type { Identity } from '../domain/identity';
@@ -87,6 +88,7 @@ export class JoseTokenVerifier implements TokenVerifier {
     } catch (error) {
       throw mapJoseError(error, issuer);
     }
+    assertSafeClaims(payload);
     return oidcIdentityFromClaims(issuer, payload);
   }
 
@@ -148,5 +150,22 @@ function mapJoseError(error: unknown, issuer: IssuerConfig): Error {
       if (error instanceof joseErrors.JOSEError) return new UnauthenticatedError('invalid_token', 'The token could not be verified.');
       if (error instanceof DependencyUnavailableError) return error;
       return new DependencyUnavailableError('issuer_unavailable', `The keys of issuer "${issuer.id}" could not be fetched.`, 5, { cause: error });
+  }
+}
+
+/** Claims nest far less than this; a lease records them inside DynamoDB's 32-level limit. */
+const MAX_CLAIM_DEPTH = 16;
+
+/**
+ * Claims are caller-controlled JSON like any body (shared/domain/json-input.ts): a `constructor`
+ * or `__proto__` claim, at any depth, would change what a copy of them means (it broke the lease
+ * write: a 503 for a bad token). Refused as an invalid token, naming the claim.
+ */
+function assertSafeClaims(payload: JWTPayload): void {
+  try {
+    assertSafeJson(payload, 'The token claims', MAX_CLAIM_DEPTH);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new UnauthenticatedError('invalid_token', error.message, { details: error.details ?? {} });
   }
 }

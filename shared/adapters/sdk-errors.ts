@@ -24,6 +24,8 @@ export interface SdkErrorShape {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
+  /** The raw response: the only place the status is when the error body did not parse (an HTML 502 page). */
+  $response?: { statusCode?: number };
   $retryable?: { throttling?: boolean };
 }
 
@@ -41,7 +43,7 @@ export function isThrottling(error: unknown): boolean {
 export function mapSdkError(service: string, error: unknown, retryAfterSeconds = 1): NocredsError {
   if (error instanceof NocredsError) return error;
   const name = errorName(error);
-  const status = (error as SdkErrorShape)?.$metadata?.httpStatusCode;
+  const status = (error as SdkErrorShape)?.$metadata?.httpStatusCode ?? (error as SdkErrorShape)?.$response?.statusCode;
   if (isThrottling(error)) {
     return new DependencyUnavailableError(`${service.toLowerCase()}_throttled`, `${service} is throttling the broker; retry after ${retryAfterSeconds} s.`, retryAfterSeconds, { cause: error });
   }

@@ -321,6 +321,12 @@ export function assertValidityAllowed(requestedSeconds: number | undefined, prof
   if (!Number.isInteger(requestedSeconds) || requestedSeconds <= 0) {
     throw new ValidationError('invalid_field', 'validitySeconds must be a positive whole number of seconds.', { details: { field: 'validitySeconds' } });
   }
+  if (requestedSeconds < MIN_CERTIFICATE_VALIDITY_SECONDS) {
+    // Not the CA's fault (certificateValidity would say "CA expiring", a 503): the caller's ask.
+    throw new ValidationError('validity_too_short', `validitySeconds ${requestedSeconds} is below the ${MIN_CERTIFICATE_VALIDITY_SECONDS} s minimum.`, {
+      details: { field: 'validitySeconds', minValiditySeconds: MIN_CERTIFICATE_VALIDITY_SECONDS },
+    });
+  }
   if (requestedSeconds > profile.maxValiditySeconds) {
     // Capping silently would surprise a caller who planned rotation around what it asked for.
     throw new ValidationError('validity_exceeds_profile', `validitySeconds ${requestedSeconds} exceeds the ${profile.maxValiditySeconds} s profile "${profile.name}" allows.`, {

@@ -3,6 +3,7 @@ import './schema-locale';
 import { ValidationError } from './errors';
 import { globContains } from './glob';
 import { mostSpecificIssue } from './schema-issue';
+import { assertSafeJson } from './json-input';
 
 /**
  * Session policies: the shape STS accepts, and narrowing. A caller may send its own session
@@ -44,6 +45,7 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 
 /** Parses a caller-supplied session policy (an object or a JSON string) into a typed document. */
 export function parseSessionPolicy(input: unknown): PolicyDocument {
+  assertSafeJson(input, 'The session policy');
   let value = input;
   if (typeof input === 'string') {
     try {

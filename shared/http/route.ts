@@ -1,8 +1,9 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
+import { DependencyUnavailableError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
+import { parseUntrustedJson } from '../domain/json-input';
 import { logger as defaultLogger } from '../adapters/logger';
 import type { Authenticator } from './authenticator';
 import { errorResponse, isServerFault } from './errors';
@@ -10,6 +11,22 @@ import { header, requestIdOf, type HttpEvent, type HttpResult } from './event';
 
 /** The most a request body may be. */
 export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * A request still running this close to the function's timeout is answered 503 (Retry-After),
+ * not left to Lambda's timeout (a bare 500 from API Gateway) or to middy's own (a 500 here).
+ * The SDK's per-call limits (shared/config.ts, AWS_CALL_LIMITS) normally answer long before.
+ */
+export const DEADLINE_RESERVE_MS = 1_000;
+const DEADLINE_RETRY_AFTER_SECONDS = 5;
+
+function deadlineExceeded(): never {
+  throw new DependencyUnavailableError(
+    'deadline_exceeded',
+    `The broker could not finish before its deadline: a dependency (STS, DynamoDB, Private CA or an issuer) is slow. Retry after ${DEADLINE_RETRY_AFTER_SECONDS} s.`,
+    DEADLINE_RETRY_AFTER_SECONDS,
+  );
+}
 
 export interface RouteInput<B> {
   readonly event: HttpEvent;
@@ -80,12 +97,8 @@ function jsonBody<B>(schema: z.ZodMiniType<B>): MiddlewareObj<HttpEvent, HttpRes
   return {
     name: 'jsonBody',
     before: async (request: Request) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(rawBody(request.event) || 'null');
-      } catch {
-        throw new ValidationError('malformed_json', 'The request body is not valid JSON.');
-      }
+      // Strict: no duplicate or prototype keys at any depth, bounded nesting (shared/domain/json-input.ts).
+      const value = parseUntrustedJson(rawBody(request.event) || 'null');
       // reportInput: issues carry the offending value, so a wrong type is told apart from a missing field.
       const parsed = schema.safeParse(value, { reportInput: true });
       if (!parsed.success) throw validationErrorFrom(parsed.error);
@@ -116,8 +129,9 @@ export function validationErrorFrom(error: z.core.$ZodError): ValidationError {
  */
 export function httpRoute<B = undefined>(options: RouteOptions<B>, handle: (input: RouteInput<B>) => Promise<HttpResult>) {
   const log = options.logger ?? defaultLogger;
-  const chain = middy<HttpEvent, HttpResult, Error, RouteContext>(async (event: HttpEvent, context: RouteContext) =>
-    handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event) }),
+  const chain = middy<HttpEvent, HttpResult, Error, RouteContext>(
+    async (event: HttpEvent, context: RouteContext) => handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event) }),
+    { timeoutEarlyInMillis: DEADLINE_RESERVE_MS, timeoutEarlyResponse: deadlineExceeded },
   ).use(errorEnvelope(log));
   if (options.body) chain.use(bodyLimits(options.maxBodyBytes ?? MAX_BODY_BYTES));
   chain.use(authenticate(options.authenticator));

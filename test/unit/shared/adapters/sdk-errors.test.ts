@@ -44,6 +44,8 @@ describe('mapSdkError', () => {
     ['ServiceUnavailable', sdkError('ServiceUnavailable', 503)],
     ['a network error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a timeout', sdkError('TimeoutError', 0)],
+    // A proxy's HTML error page: the SDK cannot parse it, and only $response has the status.
+    ['an unparseable 502', Object.assign(new SyntaxError('Unexpected token < in JSON'), { $metadata: { attempts: 1 }, $response: { statusCode: 502 } })],
   ])('%s -> 503 <service>_unavailable', (_what, error) => {
     const mapped = mapSdkError('DynamoDB', error);
     expect(mapped).toBeInstanceOf(DependencyUnavailableError);
