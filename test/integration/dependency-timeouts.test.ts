@@ -119,7 +119,7 @@ test('DynamoDB never answers: 503 dynamodb_unavailable with Retry-After, within 
   expect(sts.callCount).toBe(0);
 }, 30_000);
 
-test('STS never answers: 503 sts_unavailable, and the lease written before the call is recorded failed', async () => {
+test('STS never answers: 503 sts_unavailable, and the lease written before the call stays pending for the renewal job', async () => {
   const leases = await motoLeaseStore();
   const routes = credentialsRoutes({
     grants,
@@ -134,7 +134,10 @@ test('STS never answers: 503 sts_unavailable, and the lease written before the c
   expect(result.headers['retry-after']).toBeDefined();
   expect(silent.connections()).toBe(QUICK.maxAttempts);
   const { leases: recorded } = await leases.query({ caller: `arn:aws:iam::${ACCOUNT}:role/ci-runner`, limit: 10 });
-  expect(recorded.map((l) => l.status)).toEqual(['failed']);
+  // A timed-out AssumeRole may still have created a session: its outcome is unknown, so the lease is
+  // not marked failed but left pending, and the renewal job settles it (blocks the session, records
+  // it abandoned) after the grace period (test/integration/fault-matrix.test.ts).
+  expect(recorded.map((l) => l.status)).toEqual(['pending']);
 }, 30_000);
 
 test('Private CA never answers: 503 pca_unavailable, and no lease is written', async () => {
