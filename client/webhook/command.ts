@@ -75,7 +75,13 @@ export function webhookCommand(io: { stderr: (text: string) => void }, brokerUrl
       const server = createWebhookServer({
         tls,
         injection: { brokerUrl: url, audience: opts.audience, tokenExpirationSeconds: opts.tokenExpiration, agent },
-        lookup: kubernetesServiceAccountLookup(),
+        // In a pod: the API server from KUBERNETES_SERVICE_HOST and the pod's own token. Outside one
+        // (development, tests): NOCREDS_KUBE_API_URL, NOCREDS_KUBE_TOKEN_FILE, NOCREDS_KUBE_CA_FILE.
+        lookup: kubernetesServiceAccountLookup({
+          ...(process.env.NOCREDS_KUBE_API_URL ? { apiUrl: process.env.NOCREDS_KUBE_API_URL } : {}),
+          ...(process.env.NOCREDS_KUBE_TOKEN_FILE ? { tokenFile: process.env.NOCREDS_KUBE_TOKEN_FILE } : {}),
+          ...(process.env.NOCREDS_KUBE_CA_FILE ? { caFile: process.env.NOCREDS_KUBE_CA_FILE } : {}),
+        }),
         failurePolicy: opts.failurePolicy,
         log,
       });
