@@ -110,7 +110,7 @@ const { Nocreds, BrokeredRole, BrokeredRoleOptIn } = require('@nocreds/cdk');
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Platform', { env: { account: '111122223333', region: 'eu-west-1' } });
 const broker = new Nocreds(stack, 'Broker', { grantPolicyFile: 'grants.yaml', brokeredRoles: BrokeredRoleOptIn.byPath('/nocreds/') });
-new BrokeredRole(stack, 'App', { broker, roleName: 'app', path: '/nocreds/' });
+new BrokeredRole(stack, 'App', { broker, roleName: 'app' });
 app.synth();
 `,
     );
