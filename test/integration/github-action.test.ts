@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   standIn?.close();
   await stack?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** Runs the action's steps with bash as a runner does; returns the step outputs and env it set. */

@@ -17,6 +17,7 @@ const run = promisify(execFile);
 const ROOT_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 let stack: LocalStack;
+let work: string;
 let consumer: string;
 let tokenFile: string;
 let role: string;
@@ -26,7 +27,7 @@ function inConsumer(command: string, args: string[], env: NodeJS.ProcessEnv = {}
 }
 
 beforeAll(async () => {
-  const work = mkdtempSync(join(tmpdir(), 'nocreds-packages-'));
+  work = mkdtempSync(join(tmpdir(), 'nocreds-packages-'));
   consumer = join(work, 'consumer');
   const tarballs = join(work, 'tarballs');
   mkdirSync(tarballs, { recursive: true });
@@ -55,6 +56,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  // The consumer's node_modules (aws-cdk-lib included) is a quarter of a gigabyte.
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const PROVIDER_CALL = `({ url: process.env.BROKER, role: process.env.ROLE, auth: { oidc: { tokenFile: process.env.TOKEN_FILE } } })().then(

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,7 @@ beforeAll(async () => {
 afterAll(() => {
   webhook?.kill('SIGTERM');
   kubeApi?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function post(path: string, body: string): Promise<{ status: number; body: Record<string, unknown> }> {

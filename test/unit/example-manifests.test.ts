@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 const VALIDATE = join(ROOT, 'scripts', 'validate-k8s-manifests.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'nocreds-manifests-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function validate(...files: string[]): Promise<{ code: number; stderr: string }> {
   try {
