@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.venv/', '.venv-lint/', 'cdk.out/', 'coverage/', 'dist/', '.local/', 'bench/results/', 'bench/.out/', 'infra/cdk.out/', '**/cdk.out/'] },
+  { ignores: ['node_modules/', '.venv/', '.venv-lint/', 'cdk.out/', 'coverage/', 'dist/', 'packages/*/dist/', '.local/', 'bench/results/', 'bench/.out/', 'infra/cdk.out/', '**/cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,6 +7,9 @@ import { CredentialCache, cacheKey, defaultCacheDir, type CacheIdentity } from '
 import { registerAgentCommand } from './agent/command';
 import { NocredsClientError } from './errors';
 import { credentialsFromResponse } from './provider';
+import { webhookCommand } from './webhook/command';
+// The one version: the repository's, inlined by the package build (packages/client).
+import { version } from '../package.json';
 
 /**
  * `nocreds`: the broker from a shell, from `credential_process`, from CI.
@@ -134,6 +137,7 @@ async function writePrivate(path: string, content: string, mode: number): Promis
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('nocreds')
     .description('Short-lived AWS credentials and X.509 certificates from a nocreds broker.')
+    .version(version)
     .addOption(new Option('--url <url>', 'broker base URL').env('NOCREDS_URL'))
     .addOption(new Option('--token-file <file>', 'OIDC token file, read on every call (NOCREDS_TOKEN takes a token value instead)').env('NOCREDS_TOKEN_FILE'))
     .option('--iam', 'prove who you are with your AWS credentials (default chain) through a signed GetCallerIdentity')
@@ -270,6 +274,8 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
   registerAgentCommand(program, io);
 
   program.hook('postAction', () => done(EXIT_CODES.ok));
+  program.addCommand(webhookCommand(io, (command) => globals(command).url));
+
   return program;
 }
 

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +11,14 @@ import { GRANT_POLICY_FILE_NAME, type StagedGrantPolicy } from './grant-policy-a
 
 /** The repository root: every function entry and the lock file live under it. */
 export const PROJECT_ROOT = resolve(__dirname, '..');
+
+/**
+ * Where the installed @nocreds/cdk package keeps each function prebundled (`<name>/index.js`, built
+ * with BUNDLING by packages/cdk/build.ts): it ships no TypeScript sources, so NodejsFunction has
+ * nothing to bundle. Absent in a clone, where the functions are bundled from functions/ at synth.
+ */
+export const PREBUNDLED_DIR = join(__dirname, 'functions');
+const prebundled = existsSync(PREBUNDLED_DIR);
 
 interface FunctionSpec {
   readonly description: string;
@@ -71,7 +79,7 @@ export type BrokerFunctionName = keyof typeof BROKER_FUNCTIONS;
 export const BROKER_FUNCTION_NAMES = Object.keys(BROKER_FUNCTIONS) as BrokerFunctionName[];
 
 export function entryOf(name: BrokerFunctionName): string {
-  return join(PROJECT_ROOT, 'functions', name, 'handler.ts');
+  return prebundled ? join(PREBUNDLED_DIR, name, 'index.js') : join(PROJECT_ROOT, 'functions', name, 'handler.ts');
 }
 
 /** Fails with one message naming every missing entry, rather than NodejsFunction's first-only error. */
@@ -105,7 +113,7 @@ export interface BrokerFunctionProps {
  * group with retention, and the validated grant policy beside the handler as `grants.json`.
  */
 export class BrokerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   /** What callers invoke: the `live` alias with provisioned concurrency, else the function. */
   readonly handler: lambda.IFunction;
   readonly role: iam.Role;
@@ -127,11 +135,7 @@ export class BrokerFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const grantsFile = props.grantPolicy.jsonFile;
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: entryOf(props.name),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    const common = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       description: spec.description,
@@ -147,6 +151,42 @@ export class BrokerFunction extends Construct {
         NOCREDS_GRANT_POLICY_FILE: `/var/task/${GRANT_POLICY_FILE_NAME}`,
         NODE_OPTIONS: '--enable-source-maps',
       },
+    };
+    if (prebundled) {
+      // The packaged bundle plus this app's grants.json; hashed by output, so a grants change redeploys.
+      this.function = new lambda.Function(this, 'Function', {
+        ...common,
+        handler: 'index.handler',
+        code: lambda.Code.fromAsset(join(PREBUNDLED_DIR, props.name), {
+          assetHashType: AssetHashType.OUTPUT,
+          bundling: {
+            image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+            local: {
+              tryBundle(outputDir: string) {
+                for (const file of ['index.js', 'index.js.map']) copyFileSync(join(PREBUNDLED_DIR, props.name, file), join(outputDir, file));
+                copyFileSync(grantsFile, join(outputDir, GRANT_POLICY_FILE_NAME));
+                return true;
+              },
+            },
+          },
+        }),
+      });
+    } else {
+      this.function = this.bundled(props.name, grantsFile, common);
+    }
+    this.handler = props.provisionedConcurrency
+      ? new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion, provisionedConcurrentExecutions: props.provisionedConcurrency })
+      : this.function;
+  }
+
+  /** Bundled from this repository's sources by the local esbuild. */
+  private bundled(name: BrokerFunctionName, grantsFile: string, common: Omit<lambda.FunctionProps, 'code' | 'handler'>): NodejsFunction {
+    return new NodejsFunction(this, 'Function', {
+      entry: entryOf(name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      ...common,
       bundling: {
         ...BUNDLING,
         externalModules: [...BUNDLING.externalModules],
@@ -161,9 +201,6 @@ export class BrokerFunction extends Construct {
         },
       },
     });
-    this.handler = props.provisionedConcurrency
-      ? new lambda.Alias(this, 'Live', { aliasName: 'live', version: this.function.currentVersion, provisionedConcurrentExecutions: props.provisionedConcurrency })
-      : this.function;
   }
 }
 
