@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../local/moto-server';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { packWorkspaces } from '../support/workspace-pack';
 
 /**
  * The GitHub Action (action.yml) run as the runner would run it: each composite step's script with
@@ -41,7 +42,7 @@ beforeAll(async () => {
   mkdirSync(tarballs);
   const [started] = await Promise.allSettled([
     startLocalStack(),
-    run('npm', ['pack', '--workspace', 'packages/client', '--pack-destination', tarballs, '--silent'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }),
+    packWorkspaces(['packages/client'], tarballs),
   ]);
   if (started.status === 'fulfilled') stack = started.value;
   else throw started.reason;

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { REPO_ROOT } from '../../local/moto-server';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { packWorkspaces } from '../support/workspace-pack';
 
 /**
  * The packages as a consumer gets them: `npm pack` each workspace (its prepack builds dist/ from
@@ -36,9 +37,7 @@ beforeAll(async () => {
   const [started, installed] = await Promise.allSettled([
     startLocalStack(),
     (async () => {
-      await run('npm', ['pack', '--workspace', 'packages/client', '--workspace', 'packages/cdk', '--pack-destination', tarballs, '--silent'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }).catch(async (error) => {
-        throw new Error(`npm pack failed: ${(error as { stderr?: string }).stderr ?? error}`);
-      });
+      await packWorkspaces(['packages/client', 'packages/cdk'], tarballs);
       writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
       const packed = readdirSync(tarballs).map((file) => join(tarballs, file));
       expect(packed).toHaveLength(2);
