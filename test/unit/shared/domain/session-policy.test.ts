@@ -1,5 +1,9 @@
 import { ValidationError } from '../../../../shared/domain/errors';
-import { narrowSessionPolicy, parseSessionPolicy, statementsOf, type PolicyDocument } from '../../../../shared/domain/session-policy';
+import { narrowSessionPolicies, parseSessionPolicy, statementsOf, type PolicyDocument } from '../../../../shared/domain/session-policy';
+
+/** The inline policy sent for a grant with only an inline policy (no managed ARNs). */
+const narrowSessionPolicy = (grant: PolicyDocument | undefined, requested: PolicyDocument | undefined) =>
+  narrowSessionPolicies({ sessionPolicy: grant, policyArns: [] }, { policy: requested }).policy;
 
 const GRANT: PolicyDocument = {
   Version: '2012-10-17',
@@ -47,12 +51,12 @@ describe('parseSessionPolicy', () => {
 
 describe('narrowSessionPolicy', () => {
   test('without a caller policy the grant\'s is sent as is', () => {
-    expect(narrowSessionPolicy(GRANT, undefined)).toBe(GRANT);
+    expect(narrowSessionPolicy(GRANT, undefined)).toEqual(GRANT);
   });
 
   test('without a grant policy the caller\'s is sent (the role\'s own policies still bound it)', () => {
     const requested: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' } };
-    expect(narrowSessionPolicy(undefined, requested)).toBe(requested);
+    expect(narrowSessionPolicy(undefined, requested)).toEqual({ Version: '2012-10-17', Statement: [requested.Statement] });
   });
 
   test('a narrower caller policy is sent, with the grant\'s Deny statements kept', () => {
