@@ -279,15 +279,20 @@ function actionCovers(grant: string, requested: string): boolean {
 }
 
 /**
- * Could the excluded NotResource `pattern` match the single resource `value` for some value of
- * its policy variables? Over-approximated: a variable becomes `*`, a short ARN is open at its end
- * (IAM reads its missing segments as wildcards), and case is ignored.
+ * Could the excluded NotResource `pattern` (escapes, no policy variables) match the single
+ * resource `value`? Over-approximated: a short ARN is open at its end (IAM reads its missing
+ * segments as wildcards), and case is ignored.
  */
 function resourceMayMatch(pattern: string, value: string): boolean {
   if (RESERVED.test(value)) return true;
-  let widened = pattern.replace(POLICY_TOKEN, (token) => (token === '${$}' ? '$' : (LITERAL_ESCAPES.get(token) ?? '*')));
-  if (widened !== '*' && widened.split(':').length < 6) widened += '*';
+  // `${$}` is a literal `$`; `${*}` and `${?}` are a literal `*` or `?`, which a single value (not open) cannot hold.
+  let widened = pattern.replace(POLICY_TOKEN, (token) => (token === '${$}' ? '$' : '\uE000'));
+  if (widened.split(':').length < 6) widened += '*';
   return globContains(widened, value, true);
+}
+
+function hasPolicyVariable(pattern: string): boolean {
+  return [...pattern.matchAll(POLICY_TOKEN)].some(([token]) => !LITERAL_ESCAPES.has(token));
 }
 
 /** Could `value` stand for more than one string once IAM evaluates it (a wildcard or a policy variable)? */
@@ -312,6 +317,9 @@ function resourcesCovered(grant: PolicyStatement, requested: string[]): boolean 
     return requested.every((r) => allowed.some((g) => resourceCovers(g, r)));
   }
   const excluded = list(grant.NotResource);
+  // A variable missing from the request leaves a NotResource unevaluable, and the statement then
+  // allows nothing: such a statement covers nothing.
+  if (excluded.some(hasPolicyVariable)) return false;
   return requested.every((r) => !isOpen(r) && !excluded.some((n) => resourceMayMatch(n, r)));
 }
 
