@@ -112,7 +112,6 @@ export function compileSession(grant: CredentialsGrant, requested: RequestedSess
 
 /** The AssumeRole request for one lease: the lease id is the session name and the lease tag (after the caller tag). */
 export function sessionForLease(session: CompiledSession, leaseId: string): SessionRequest {
-  const [callerTag, ...grantTags] = session.tags;
   return {
     roleArn: session.roleArn,
     roleSessionName: leaseId,
@@ -120,6 +119,6 @@ export function sessionForLease(session: CompiledSession, leaseId: string): Sess
     durationSeconds: session.durationSeconds,
     policy: session.policy,
     policyArns: session.policyArns,
-    tags: [...(callerTag ? [callerTag] : []), { key: LEASE_TAG, value: leaseId }, ...grantTags],
+    tags: [...session.tags.slice(0, 1), { key: LEASE_TAG, value: leaseId }, ...session.tags.slice(1)],
   };
 }

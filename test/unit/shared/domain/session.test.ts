@@ -164,3 +164,61 @@ describe('compileSession', () => {
     });
   });
 });
+
+describe('compiled once, per lease after', () => {
+  test('the compiled session holds no lease id; sessionForLease adds it as session name and tag, after the caller tag', () => {
+    const compiled = compileSession(grant, {}, identity);
+    expect(JSON.stringify(compiled)).not.toContain(LEASE_ID);
+    expect(compiled.tags.map((t) => t.key)).toEqual([CALLER_TAG, 'namespace']);
+    const first = sessionForLease(compiled, 'lease-1');
+    const second = sessionForLease(compiled, 'lease-2');
+    expect(first.roleSessionName).toBe('lease-1');
+    expect(first.tags).toEqual([compiled.tags[0], { key: LEASE_TAG, value: 'lease-1' }, compiled.tags[1]]);
+    expect(second.tags[1]).toEqual({ key: LEASE_TAG, value: 'lease-2' });
+    const { roleSessionName: _1, tags: _2, ...rest } = first;
+    const { tags: _3, ...compiledRest } = compiled;
+    expect(rest).toEqual(compiledRest);
+  });
+
+  test('narrowing happens in compileSession: finding 1 and 2 at this level', () => {
+    const managedOnly: CredentialsGrant = { ...grant, sessionPolicy: undefined };
+    const everything: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    expect(rejection(() => compileSession(managedOnly, { policy: everything }, identity)).code).toBe('policy_not_narrowable');
+    const deny = { Effect: 'Deny' as const, Action: 's3:PutObject', Resource: 'arn:aws:s3:::team-a-data/locked/*' };
+    const withDeny: CredentialsGrant = { ...grant, sessionPolicy: { Statement: [...(GRANT_POLICY.Statement as object[]), deny] } as PolicyDocument };
+    const session = compileSession(withDeny, { policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] }, identity);
+    expect(JSON.parse(session.policy ?? 'null')).toEqual({ Version: '2012-10-17', Statement: [deny] });
+    expect(session.policyArns).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+  });
+});
+
+describe('limits named in their messages', () => {
+  test('more than 10 managed ARNs (a grant built outside the schema) are refused', () => {
+    const arns = (n: number) => Array.from({ length: n }, (_, i) => `arn:aws:iam::aws:policy/P${i}`);
+    expect(compileSession({ ...grant, policyArns: arns(10) }, {}, identity).policyArns).toHaveLength(10);
+    const error = rejection(() => compileSession({ ...grant, policyArns: arns(11) }, {}, identity));
+    expect(error.code).toBe('too_many_policy_arns');
+    expect(error.message).toBe('At most 10 managed policy ARNs can be passed to a session.');
+  });
+
+  test('a tag value STS refuses is named, with the characters it accepts', () => {
+    const error = rejection(() => compileSession({ ...grant, sessionTags: { team: 'a,b' } }, {}, identity));
+    expect(error.message).toBe('Session tag "team" would contain characters STS does not accept in tag values (allowed: letters, digits, spaces and _.:/=+-@).');
+  });
+
+  test('a long tag value is named with its length and the limit', () => {
+    const error = rejection(() => compileSession({ ...grant, sessionTags: { team: 'x'.repeat(300) } }, {}, identity));
+    expect(error.message).toBe('Session tag "team" would be 300 characters; STS allows at most 256. Check the identity attribute it is built from.');
+  });
+
+  test('the size refusal says how long the policy is', () => {
+    const resources = Array.from({ length: 60 }, (_, i) => `arn:aws:s3:::team-a-data/prefix-${i}/*`);
+    const error = rejection(() => compileSession({ ...grant, sessionPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resources }] } }, {}, identity));
+    expect(error.message).toMatch(/^The session policy is \d+ characters once minified; STS accepts at most 2048\.$/);
+  });
+
+  test('duration: the smallest of what was asked, the grant and STS\'s cap', () => {
+    expect(compileSession({ ...grant, maxDurationSeconds: 1200 }, { durationSeconds: 1000 }, identity).durationSeconds).toBe(1000);
+    expect(compileSession({ ...grant, maxDurationSeconds: 1200 }, {}, identity).durationSeconds).toBe(1200);
+  });
+});
