@@ -5,10 +5,8 @@ import { globContains } from './glob';
 import { mostSpecificIssue } from './schema-issue';
 
 /**
- * Session policies: the shape STS accepts, and narrowing. A caller may send its own session
- * policy, but it can only narrow what its grant allows: every Allow statement it sends must be
- * covered by an Allow statement of the grant's policy, and the grant's Deny statements are
- * always kept.
+ * Session policies: the shape STS accepts, and narrowing (`narrowSessionPolicies`, below): what a
+ * caller sends can only narrow what its grant allows (docs/narrowing.md).
  */
 const stringOrList = z.union([z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))]);
 
@@ -323,12 +321,12 @@ function resourcesCovered(grant: PolicyStatement, requested: string[]): boolean 
   return requested.every((r) => !isOpen(r) && !excluded.some((n) => resourceMayMatch(n, r)));
 }
 
-/** Does the grant's Allow statement `grant` allow everything the caller's Allow statement allows? */
+/**
+ * Does the grant's Allow statement `grant` allow everything the caller's Allow statement
+ * `requested` (Action and Resource, never NotAction or NotResource) allows?
+ */
 function covers(grant: PolicyStatement, requested: PolicyStatement): boolean {
   return (
-    grant.Effect === 'Allow' &&
-    requested.NotAction === undefined &&
-    requested.NotResource === undefined &&
     actionsCovered(grant, list(requested.Action)) &&
     resourcesCovered(grant, list(requested.Resource)) &&
     conditionsCovered(grant.Condition, requested.Condition)
