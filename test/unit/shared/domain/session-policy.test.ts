@@ -432,6 +432,21 @@ describe('coverage: holes closed in this review', () => {
     expect(one(regional, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:us-east-1::at/x' })).toBe('session_policy_widens_grant');
   });
 
+  test('an S3 ARN with an account is not a bucket ARN either', () => {
+    const grant: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3::123456789012:*t/x' } };
+    expect(one(grant, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3::123456789012:at/x' })).toBe('session_policy_widens_grant');
+    const queue: PolicyDocument = { Statement: { Effect: 'Allow', Action: 'sqs:*', Resource: 'arn:aws:sqs:us-east-1:123456789012:q*' } };
+    expect(one(queue, { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:123456789012:q1' })).toBeUndefined();
+  });
+
+  test('more distinct policy variables than the comparison has characters for: never covered', () => {
+    const many = `arn:aws:s3:::x/${Array.from({ length: 0xf8ff - 0xe100 + 2 }, (_, i) => `\${v${i}}`).join('')}`;
+    const grant: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: many } };
+    expect(one(grant, { Effect: 'Allow', Action: 's3:GetObject', Resource: many })).toBe('session_policy_widens_grant');
+    const fewer = many.slice(0, many.lastIndexOf('${'));
+    expect(one({ Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: fewer } }, { Effect: 'Allow', Action: 's3:GetObject', Resource: fewer })).toBeUndefined();
+  });
+
   test('actions: service prefixes are compared as text, and a non-service action only with itself', () => {
     const grant: PolicyDocument = { Statement: { Effect: 'Allow', Action: ['s*:GetObject', 's3:Get*'], Resource: '*' } };
     expect(one(grant, { Effect: 'Allow', Action: 'sqs:GetObject', Resource: '*' })).toBe('session_policy_widens_grant');
