@@ -150,9 +150,11 @@ export function requestArb(grant: Grant): fc.Arbitrary<RequestedSessionPolicies>
   );
   const policy = fc.option(fc.array(statement, { minLength: 1, maxLength: 3 }).map(doc), { nil: undefined, freq: 3 });
   const others = MANAGED_ARNS.filter((a) => !grant.policyArns.includes(a));
+  const granted = grant.policyArns.length > 0;
   const policyArns = fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 4 },
-    { arbitrary: fc.subarray([...grant.policyArns]), weight: 3 },
+    { arbitrary: fc.subarray([...grant.policyArns], { minLength: granted ? 1 : 0 }), weight: granted ? 4 : 1 },
+    { arbitrary: fc.constant([]), weight: 1 },
     { arbitrary: fc.tuple(fc.subarray([...grant.policyArns]), one(others.length > 0 ? others : MANAGED_ARNS)).map(([a, b]) => [...a, b]), weight: 1 },
   );
   return fc.record({ policy, policyArns }).map(({ policy: p, policyArns: a }) => ({ ...(p ? { policy: p } : {}), ...(a ? { policyArns: a } : {}) }));
