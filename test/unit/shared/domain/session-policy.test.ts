@@ -479,3 +479,44 @@ describe('coverage: holes closed in this review', () => {
     expect(one(grant, { Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': true } } })).toBe('session_policy_widens_grant');
   });
 });
+
+describe('coverage: survivors of the mutation run, killed', () => {
+  const one = (grant: PolicyDocument, statement: PolicyDocument['Statement']) => code(() => narrowSessionPolicy(grant, { Statement: statement }));
+  const allow = (Resource: string, Action = 's3:GetObject') => ({ Effect: 'Allow' as const, Action, Resource });
+
+  test('resources compare case-sensitively, in every segment and in the resource part', () => {
+    expect(one({ Statement: allow('arn:aws:s3:::A/*') }, allow('arn:aws:s3:::a/x'))).toBe('session_policy_widens_grant');
+    expect(one({ Statement: allow('arn:AWS:s3:::a/*') }, allow('arn:aws:s3:::a/x'))).toBe('session_policy_widens_grant');
+  });
+
+  test('an action without a colon in the grant covers only itself', () => {
+    expect(one({ Statement: allow('*', 'x*') }, allow('*', 'x:xa'))).toBe('session_policy_widens_grant');
+  });
+
+  test('NotAction: one matching exclusion among several excludes', () => {
+    const grant: PolicyDocument = { Statement: { Effect: 'Allow', NotAction: ['sts:*', 'iam:*'], Resource: '*' } };
+    expect(one(grant, allow('*', 'iam:CreateUser'))).toBe('session_policy_widens_grant');
+  });
+
+  test('NotResource: one pattern with a policy variable among several makes the statement cover nothing', () => {
+    const grant: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', NotResource: ['arn:aws:s3:::vault/*', 'arn:aws:s3:::home/${aws:username}/*'] } };
+    expect(one(grant, allow('arn:aws:s3:::public/x'))).toBe('session_policy_widens_grant');
+  });
+
+  test('NotResource escapes: ${*} is a literal star, neither $ nor nothing', () => {
+    const grant: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::a${*}b' } };
+    expect(one(grant, allow('arn:aws:s3:::a$b'))).toBeUndefined();
+    expect(one(grant, allow('arn:aws:s3:::ab'))).toBeUndefined();
+  });
+
+  test('a resource type with a wildcard also counts in other services\' ARNs without region and account', () => {
+    const grant: PolicyDocument = { Statement: allow('arn:aws:route53:::host*zone/*', 'route53:*') };
+    expect(one(grant, allow('arn:aws:route53:::hostedzone/x', 'route53:GetHostedZone'))).toBe('session_policy_widens_grant');
+  });
+
+  test('the empty-session refusal says what it would leave', () => {
+    expect(() => narrowSessionPolicies({ sessionPolicy: GRANT, policyArns: [] }, { policyArns: [] })).toThrow(
+      'An empty list of policy ARNs with no Allow statement of your own would leave the session with no permissions.',
+    );
+  });
+});
