@@ -1,6 +1,6 @@
 import { ValidationError } from './errors';
 import { fitSourceIdentity, type Identity } from './identity';
-import { narrowSessionPolicy, type PolicyDocument } from './session-policy';
+import { narrowSessionPolicies, type PolicyDocument } from './session-policy';
 import type { CredentialsGrant } from './grant-policy';
 
 /** STS's documented limits for AssumeRole (see REFERENCE.md). */
@@ -25,6 +25,21 @@ export interface SessionTag {
   readonly value: string;
 }
 
+/**
+ * Everything AssumeRole will be asked for, except what belongs to one lease (the session name
+ * and the lease tag, both the lease id). Session reuse is keyed by this (session-reuse.ts).
+ */
+export interface CompiledSession {
+  readonly roleArn: string;
+  readonly sourceIdentity: string;
+  readonly durationSeconds: number;
+  /** Minified JSON, or undefined for no inline session policy. */
+  readonly policy?: string;
+  readonly policyArns: readonly string[];
+  /** Every tag but the lease tag, in the order sent. */
+  readonly tags: readonly SessionTag[];
+}
+
 /** Everything AssumeRole will be asked for, checked against STS's limits. */
 export interface SessionRequest {
   readonly roleArn: string;
@@ -44,34 +59,16 @@ export interface RequestedSession {
 }
 
 /**
- * Compiles a grant and what the caller asked for into one AssumeRole request, or rejects what
- * cannot be sent. The caller can only narrow: its duration is capped by the grant, its session
- * policy must fit inside the grant's, and its managed policy ARNs must be among the grant's.
+ * Compiles a grant and what the caller asked for into what AssumeRole will receive, or rejects
+ * what cannot be sent. The caller can only narrow: its duration is capped by the grant, and its
+ * session policies are narrowed as docs/narrowing.md states (session-policy.ts). The lease id is
+ * added by `sessionForLease`, once a lease exists.
  */
-export function compileSession(grant: CredentialsGrant, requested: RequestedSession, identity: Identity, leaseId: string): SessionRequest {
+export function compileSession(grant: CredentialsGrant, requested: RequestedSession, identity: Identity): CompiledSession {
   const durationSeconds = Math.min(requested.durationSeconds ?? grant.maxDurationSeconds, grant.maxDurationSeconds, STS_LIMITS.maxChainedDurationSeconds);
 
-  const grantArns = new Set(grant.policyArns);
-  for (const arn of requested.policyArns ?? []) {
-    if (!grantArns.has(arn)) {
-      throw new ValidationError('policy_arn_not_granted', `The managed policy ${arn} is not among those your grant allows; a session can only be narrowed.`);
-    }
-  }
-  // Session policies are a union: sending managed ARNs alongside the grant's inline policy would
-  // widen it. So when the caller narrows one part, the other part is left out, not added.
-  let policyDoc: PolicyDocument | undefined;
-  let policyArns: readonly string[];
-  if (requested.policy === undefined && requested.policyArns === undefined) {
-    policyDoc = grant.sessionPolicy;
-    policyArns = grant.policyArns;
-  } else {
-    policyDoc = requested.policy === undefined ? undefined : narrowSessionPolicy(grant.sessionPolicy, requested.policy);
-    policyArns = requested.policyArns ?? [];
-    if (policyDoc === undefined && policyArns.length === 0) {
-      throw new ValidationError('empty_session', 'An empty list of policy ARNs with no session policy would leave the session with no permissions.');
-    }
-  }
-  const policy = policyDoc === undefined ? undefined : JSON.stringify(policyDoc);
+  const narrowed = narrowSessionPolicies(grant, requested);
+  const policy = narrowed.policy === undefined ? undefined : JSON.stringify(narrowed.policy);
   if (policy !== undefined && policy.length > STS_LIMITS.maxInlinePolicyChars) {
     throw new ValidationError(
       'session_policy_too_large',
@@ -79,17 +76,17 @@ export function compileSession(grant: CredentialsGrant, requested: RequestedSess
       { details: { characters: policy.length, limit: STS_LIMITS.maxInlinePolicyChars } },
     );
   }
-  if (policyArns.length > STS_LIMITS.maxPolicyArns) {
+  if (narrowed.policyArns.length > STS_LIMITS.maxPolicyArns) {
     throw new ValidationError('too_many_policy_arns', `At most ${STS_LIMITS.maxPolicyArns} managed policy ARNs can be passed to a session.`);
   }
 
   const tags: SessionTag[] = [
     { key: CALLER_TAG, value: identity.caller.replace(TAG_UNSAFE, '_').slice(0, STS_LIMITS.maxTagValueLength) },
-    { key: LEASE_TAG, value: leaseId },
     ...Object.entries(grant.sessionTags).map(([key, value]) => ({ key, value })),
   ];
-  if (tags.length > STS_LIMITS.maxTags) {
-    throw new ValidationError('too_many_session_tags', `A session can carry at most ${STS_LIMITS.maxTags} tags; this one would carry ${tags.length}.`);
+  // The lease tag is added per lease: count it here.
+  if (tags.length + 1 > STS_LIMITS.maxTags) {
+    throw new ValidationError('too_many_session_tags', `A session can carry at most ${STS_LIMITS.maxTags} tags; this one would carry ${tags.length + 1}.`);
   }
   for (const tag of tags) {
     if (tag.value.length > STS_LIMITS.maxTagValueLength) {
@@ -105,11 +102,23 @@ export function compileSession(grant: CredentialsGrant, requested: RequestedSess
 
   return {
     roleArn: grant.roleArn,
-    roleSessionName: leaseId,
     sourceIdentity: fitSourceIdentity(identity.caller),
     durationSeconds,
     policy,
-    policyArns,
+    policyArns: narrowed.policyArns,
     tags,
+  };
+}
+
+/** The AssumeRole request for one lease: the lease id is the session name and the lease tag (after the caller tag). */
+export function sessionForLease(session: CompiledSession, leaseId: string): SessionRequest {
+  return {
+    roleArn: session.roleArn,
+    roleSessionName: leaseId,
+    sourceIdentity: session.sourceIdentity,
+    durationSeconds: session.durationSeconds,
+    policy: session.policy,
+    policyArns: session.policyArns,
+    tags: [...session.tags.slice(0, 1), { key: LEASE_TAG, value: leaseId }, ...session.tags.slice(1)],
   };
 }

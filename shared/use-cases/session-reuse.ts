@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Identity } from '../domain/identity';
+import type { CompiledSession } from '../domain/session';
 import type { Clock } from '../ports';
 
 /**
- * Spares the STS quota (about 600 requests/s per account, shared by every AssumeRole): identical
- * concurrent vend requests share one STS call, and a repeat while the last result still has more
- * than the refresh window to live gets that result (same lease) instead of a new session.
+ * Spares the STS quota (about 600 requests/s per account, shared by every AssumeRole): concurrent
+ * vend requests of one caller that compile to the same session share one STS call, and a repeat
+ * while the last result still has more than the refresh window to live gets that result (same
+ * lease) instead of a new session. The key is the compiled session (`key`), never the request.
  *
  * Per process, in memory only: nothing secret is stored at rest. The use case re-checks the
  * grant and that the lease is still active before handing out a reused result.
@@ -14,9 +15,6 @@ export interface ReusableResult {
   readonly leaseId: string;
   readonly expiration: Date;
 }
-
-/** Claims that differ on every token of the same workload; they must not split the key. */
-const VOLATILE_ATTRIBUTES = new Set(['iat', 'exp', 'nbf', 'jti', 'auth_time', 'sessionName']);
 
 /** AWS SDKs refresh when fewer than 5 minutes remain (botocore: 15 advisory / 10 mandatory). */
 export const DEFAULT_REFRESH_WINDOW_SECONDS = 15 * 60;
@@ -31,12 +29,25 @@ export class SessionReuse<T extends ReusableResult> {
     private readonly refreshWindowSeconds = DEFAULT_REFRESH_WINDOW_SECONDS,
   ) {}
 
-  /** Everything that shapes the session: who, which role, and what the caller asked for. */
-  key(identity: Identity, request: { roleArn: string; durationSeconds?: number; policy?: unknown; policyArns?: readonly string[] }): string {
-    const attributes = Object.entries(identity.attributes)
-      .filter(([name]) => !VOLATILE_ATTRIBUTES.has(name))
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    const material = JSON.stringify([identity.caller, attributes, request.roleArn, request.durationSeconds ?? null, request.policy ?? null, [...(request.policyArns ?? [])].sort()]);
+  /**
+   * The reuse key: who asks (the caller id and the rule that granted it) and exactly what STS
+   * would receive for them (role, inline policy text, managed ARNs, every tag with its value,
+   * SourceIdentity, duration), less the lease id. Never the request inputs alone: two callers
+   * whose grants render differently (a template reads an attribute in which they differ) compile
+   * to different sessions, so they never share one; a new token of the same workload compiles to
+   * the same session and shares it.
+   */
+  key(caller: string, ruleId: string, session: CompiledSession): string {
+    const material = JSON.stringify([
+      caller,
+      ruleId,
+      session.roleArn,
+      session.sourceIdentity,
+      session.durationSeconds,
+      session.policy ?? null,
+      session.policyArns,
+      session.tags.map((tag) => [tag.key, tag.value]),
+    ]);
     return createHash('sha256').update(material).digest('base64url');
   }
 

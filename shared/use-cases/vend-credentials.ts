@@ -2,7 +2,7 @@ import { AccessDeniedError, ValidationError } from '../domain/errors';
 import { evaluateCredentials, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { pendingLease, type Lease } from '../domain/lease';
-import { compileSession, type RequestedSession } from '../domain/session';
+import { compileSession, sessionForLease, type CompiledSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
 import { recordLeaseFailure } from './lease-failure';
@@ -68,17 +68,20 @@ export async function vendCredentials(deps: VendCredentialsDeps, request: VendCr
     );
   }
 
+  // Compiled once, before any reuse: the reuse key is what STS would receive, and anything that
+  // cannot be sent is rejected here, with no lease and no STS call.
+  const session = compileSession(decision.grant, { durationSeconds: request.durationSeconds, policy: request.policy, policyArns: request.policyArns }, identity);
   const reuse = deps.reuse;
-  if (!reuse) return vendNew(deps, request, decision);
-  const key = reuse.key(identity, request);
+  if (!reuse) return vendNew(deps, request, decision, session);
+  const key = reuse.key(identity.caller, decision.ruleId, session);
   if (!request.fresh) {
     const reused = reuse.reusable(key);
     // No credential without an active lease: a revoked or expired lease is never handed out again.
     if (reused && (await deps.leases.get(reused.leaseId))?.status === 'active') return reused;
     if (reused) reuse.forget(key);
-    return reuse.share(key, () => vendNew(deps, request, decision));
+    return reuse.share(key, () => vendNew(deps, request, decision, session));
   }
-  const result = await vendNew(deps, request, decision);
+  const result = await vendNew(deps, request, decision, session);
   reuse.remember(key, result);
   return result;
 }
@@ -87,15 +90,11 @@ async function vendNew(
   deps: VendCredentialsDeps,
   request: VendCredentialsRequest,
   decision: Extract<ReturnType<typeof evaluateCredentials>, { allowed: true }>,
+  compiled: CompiledSession,
 ): Promise<VendedCredentials> {
   const { identity } = request;
   const leaseId = deps.ids.next();
-  const requested: RequestedSession = {
-    durationSeconds: request.durationSeconds,
-    policy: request.policy,
-    policyArns: request.policyArns,
-  };
-  const session = compileSession(decision.grant, requested, identity, leaseId);
+  const session = sessionForLease(compiled, leaseId);
 
   const now = deps.clock.now();
   const lease = pendingLease({

@@ -107,7 +107,8 @@ test('asks STS for exactly the compiled session: lease id as session name, calle
       roleSessionName: '01TEST00000000000000000001',
       sourceIdentity: 'k8s.system.serviceaccount.team-a.api',
       durationSeconds: 1800,
-      policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::team-a-data/*' }] }),
+      // Always sent as Version 2012-10-17 (the grant omits it, which IAM would read as 2008-10-17).
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::team-a-data/*' }] }),
       policyArns: [],
       tags: [
         { key: 'nocreds:caller', value: 'k8s:system:serviceaccount:team-a:api' },
