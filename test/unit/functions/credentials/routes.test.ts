@@ -187,9 +187,9 @@ describe('bad bodies are refused before anything is written or asked of STS', ()
     await expectRejected(post({ body: { role: ROLE, policyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] } }), 400, 'policy_arn_not_granted');
   });
 
-  test('a session tag over STS\'s limit (a 300-character claim in a tag template): 400 session_tag_too_long', async () => {
-    const error = await expectRejected(post({ body: { role: ROLE }, headers: { authorization: `Bearer ${LONG_CLAIM_TOKEN}` } }), 400, 'session_tag_too_long');
-    expect(error.message).toContain('"team" would be 300 characters; STS allows at most 256');
+  test('a claim too long for a tag template (300 characters): 403 invalid_claim naming it', async () => {
+    const error = await expectRejected(post({ body: { role: ROLE }, headers: { authorization: `Bearer ${LONG_CLAIM_TOKEN}` } }), 403, 'invalid_claim');
+    expect(error.message).toContain('"team" attribute cannot be used by this grant: it is longer than 256 characters');
   });
 
   test('a session policy over 2048 characters: 400 session_policy_too_large', async () => {

@@ -237,9 +237,31 @@ describe('decideNames', () => {
     expect((await namesFor({ uris: ['spiffe://example.org/ns/team-a/sa/other'] })).uris).toContain('spiffe://example.org/ns/team-a/sa/other');
   });
 
-  test('a substituted value is literal: a claim cannot widen a pattern', async () => {
+  test('a substituted value is literal: a claim that could widen a pattern is refused, naming it', () => {
     const sneaky = oidcIdentity({ namespace: 'team-*', serviceaccount: 'api' });
-    expect((await nameRejection({ dns: ['api.team-b.svc'] }, 'mesh', sneaky)).code).toBe('csr_name_not_allowed');
+    expect(() => evaluateCertificate(policy, sneaky, 'mesh')).toThrow(expect.objectContaining({ code: 'invalid_claim', details: expect.objectContaining({ claim: 'namespace' }) }));
+  });
+
+  test.each([
+    ['a dot (one more label)', { namespace: 'team-a.evil' }],
+    ['a wildcard', { namespace: 'team-*' }],
+    ['a fullwidth dot', { namespace: 'team-a．b' }],
+    ['uppercase beyond ASCII (Kelvin sign lower-cases to k)', { namespace: 'team-\u212a' }],
+    ['a label over 63 characters', { namespace: `team-${'a'.repeat(60)}` }],
+    ['a label ending in -', { serviceaccount: 'api-' }],
+    ['a percent-encoded slash in a URI segment', { serviceaccount: 'a%2Fb' }],
+    ['a dot segment in a URI', { serviceaccount: '..' }],
+    ['a slash in a URI segment', { serviceaccount: 'a/b' }],
+    ['a control character', { serviceaccount: 'a\u0000' }],
+    ['an empty value', { serviceaccount: '' }],
+  ])('refuses a claim with %s', (_what, attributes) => {
+    const identity = oidcIdentity({ namespace: 'team-a', serviceaccount: 'api', ...attributes });
+    expect(() => evaluateCertificate(policy, identity, 'mesh')).toThrow(expect.objectContaining({ code: 'invalid_claim' }));
+  });
+
+  test('uppercase ASCII in a DNS claim is the same name (DNS ignores case); in a URI it stays as it is', async () => {
+    const upper = oidcIdentity({ namespace: 'team-A', serviceaccount: 'Api' });
+    expect((await namesFor({ dns: ['api.team-a.svc'] }, 'mesh', upper)).uris).toEqual(['spiffe://example.org/ns/team-A/sa/Api']);
   });
 
   test('rejects a CN the profile does not allow', async () => {
