@@ -354,6 +354,51 @@ rules:
     expect(decision.reason).toContain('rule "team-apps" needs attribute "serviceaccount"');
   });
 
+  test('a rule matches only when every one of its claim conditions holds', () => {
+    const text = `
+version: 1
+issuers: [{ id: gh, url: "https://token.example.com", audiences: [x] }]
+rules:
+  - id: main-of-api
+    callers: [{ oidc: gh, claims: { repository: "acme/api", ref: ["refs/heads/main", "refs/tags/v*"] } }]
+    credentials: { roles: ["arn:aws:iam::${ACCOUNT}:role/deploy"] }
+`;
+    const p = parseGrantPolicy(text);
+    const caller = (claims: Record<string, string>) => oidcIdentity(claims, 'gh');
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/heads/main' })).map((r) => r.id)).toEqual(['main-of-api']);
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/tags/v1' })).map((r) => r.id)).toEqual(['main-of-api']);
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/heads/dev' }))).toEqual([]);
+    expect(rulesFor(p, caller({ repository: 'acme/web', ref: 'refs/heads/main' }))).toEqual([]);
+    expect(rulesFor(p, caller({ repository: 'acme/api' }))).toEqual([]);
+    // Claim values compare exactly (they are not role names).
+    expect(rulesFor(p, caller({ repository: 'ACME/api', ref: 'refs/heads/main' }))).toEqual([]);
+  });
+
+  test('IAM caller patterns compare role names case-insensitively, as IAM does', () => {
+    expect(rulesFor(policy, iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/CI-Runner/s1`)).map((r) => r.id)).toEqual(['ci']);
+  });
+
+  test('an assumed-role caller pattern is refused in a list too, at its own index', () => {
+    const text = `version: 1
+rules:
+  - id: r
+    callers:
+      - iam:
+          - "arn:aws:iam::${ACCOUNT}:role/ok"
+          - "arn:aws:sts::${ACCOUNT}:assumed-role/x/*"
+`;
+    expect(parseError(text)).toMatch(/grants\.yaml:7 rules\[0\]\.callers\[0\]\.iam\[1\]: "arn:aws:sts::111122223333:assumed-role\/x\/\*" can never match/);
+    expect(parseError(text.replace('arn:aws:sts::', 'arn:aws:iam::').replace(':assumed-role/x/', ':assumed-role/x/'))).toMatch(/iam\[1\]: .*can never match/);
+    expect(() => parseGrantPolicy(text.replace(`"arn:aws:sts::${ACCOUNT}:assumed-role/x/*"`, `"arn:aws:iam::${ACCOUNT}:role/x"`))).not.toThrow();
+  });
+
+  test('explainRules shows a role template a claim cannot be used in, without failing', () => {
+    const explained = explainRules(policy, oidcIdentity({ namespace: 'a/b' }));
+    expect(explained.find((r) => r.id === 'team-apps')?.roles).toEqual([
+      `arn:aws:iam::${ACCOUNT}:role/\${namespace}-* (attribute "namespace" cannot be used: in a role ARN a value may only use letters, digits and _ + = , . @ - (no /, :, * or ?))`,
+    ]);
+  });
+
   test('rulesFor, explainRules and isAdmin show only the caller\'s own rules', () => {
     const ci = iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/ci-runner/build-17`);
     expect(rulesFor(policy, ci).map((r) => r.id)).toEqual(['ci']);
