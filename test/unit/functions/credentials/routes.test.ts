@@ -192,6 +192,13 @@ describe('bad bodies are refused before anything is written or asked of STS', ()
     expect(error.message).toContain('"team" attribute cannot be used by this grant: it is longer than 256 characters');
   });
 
+  test.each([
+    ['a role name over IAM\'s 64 characters', `arn:aws:iam::${ACCOUNT}:role/${'r'.repeat(65)}`, 'role_name_too_long'],
+    ['a role path over IAM\'s 512 characters', `arn:aws:iam::${ACCOUNT}:role/${'p/'.repeat(300)}r`, 'role_path_too_long'],
+  ])('%s: 400 %s', async (_what, role, code) => {
+    await expectRejected(post({ body: { role } }), 400, code);
+  });
+
   test('a session policy over 2048 characters: 400 session_policy_too_large', async () => {
     const resources = Array.from({ length: 60 }, (_, i) => `arn:aws:s3:::team-a-data/p${i}/*`);
     await expectRejected(post({ body: { role: ROLE, policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resources }] } } }), 400, 'session_policy_too_large');
