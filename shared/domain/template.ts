@@ -198,9 +198,9 @@ const renderedRoles = new CompiledCache<Glob>();
  * name of 1-64 characters, path of at most 512). Cached per template and substituted values.
  */
 export function renderRolePattern(template: string, attributes: Attributes): Glob {
-  const tokens = renderRoleTokens(template, attributes);
-  const key = JSON.stringify([template, ...tokens.flatMap((t) => (t.kind === 'value' ? [t.text] : []))]);
-  return renderedRoles.get(key, () => globOfTokens(tokens, { caseInsensitive: true }));
+  // JSON keeps the values apart whatever they contain; a refused value throws and is not cached.
+  const key = JSON.stringify([template, ...placeholdersIn(template).map((name) => attributes[name] ?? null)]);
+  return renderedRoles.get(key, () => globOfTokens(renderRoleTokens(template, attributes), { caseInsensitive: true }));
 }
 
 /** The rendered role pattern as text (for `whoami`), with the same checks. */

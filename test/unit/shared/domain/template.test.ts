@@ -129,6 +129,15 @@ describe('role patterns', () => {
     expect(matchGlob(b, 'arn:aws:iam::1:role/abc')).toBe(true);
   });
 
+  test('a refused or missing value is never cached', () => {
+    const template = 'arn:aws:iam::1:role/${ns}';
+    expect(() => renderRolePattern(template, { ns: 'a/b' })).toThrow(InvalidClaimError);
+    expect(() => renderRolePattern(template, { ns: 'a/b' })).toThrow(InvalidClaimError);
+    expect(() => renderRolePattern(template, {})).toThrow(MissingAttributeError);
+    expect(() => renderRolePattern(template, { ns: 'null' })).not.toThrow();
+    expect(() => renderRolePattern(template, {})).toThrow(MissingAttributeError);
+  });
+
   test('renderRoleText writes the rendered pattern for whoami', () => {
     expect(renderRoleText('arn:aws:iam::*:role/${ns}-?', { ns: 'team-a' })).toBe('arn:aws:iam::*:role/team-a-?');
   });
