@@ -153,9 +153,18 @@ function renderUriTokens(template: string, attributes: Attributes, wildcards: bo
   const first = tokens.find((t) => t.kind === 'value');
   if (first?.kind === 'value' && !tokens.some((t) => t.kind === 'any' || t.kind === 'one')) {
     const text = textOf(tokens);
-    if (!URL.canParse(text) || new URL(text).href !== text) throw new InvalidClaimError(first.claim, 'the rendered URI would not be in normal form (dot segments or encoding)');
+    if (!isNormalUri(text)) throw new InvalidClaimError(first.claim, 'the rendered URI would not be in normal form (dot segments or encoding)');
   }
   return tokens;
+}
+
+/**
+ * A URI that reads the same to every consumer: what `new URL()` makes of it is itself (no dot
+ * segments, `%2e%2e` included), and no encoded separator (`%2F`, `%5C`) or backslash that a
+ * verifier might decode into another path. A `*` of a pattern could otherwise match `..`.
+ */
+function isNormalUri(uri: string): boolean {
+  return URL.canParse(uri) && new URL(uri).href === uri && !/%2f|%5c|\\/i.test(uri);
 }
 
 /** Compiles a pattern for one caller; throws MissingAttributeError or InvalidClaimError. */
@@ -335,7 +344,9 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
     if (!profile.dns.some((p) => matchGlob(p, name)) && !profile.addNames.dns.includes(name)) throw notAllowed('the DNS name', name, profile.name);
   }
   for (const uri of requested.uris) {
-    if (!URL.canParse(uri)) throw new ValidationError('csr_invalid_name', `"${uri}" is not a valid URI.`, { details: { field: 'csr', name: uri } });
+    if (!isNormalUri(uri)) {
+      throw new ValidationError('csr_invalid_name', `"${uri}" is not a valid URI in normal form (no dot segments, no encoded / or \\).`, { details: { field: 'csr', name: uri } });
+    }
     if (!profile.uris.some((p) => matchGlob(p, uri)) && !profile.addNames.uris.includes(uri)) throw notAllowed('the URI', uri, profile.name);
   }
   for (const ip of requested.ips) {

@@ -265,6 +265,19 @@ describe('decideNames', () => {
     expect((await namesFor({ dns: ['api.team-a.svc'] }, 'mesh', upper)).uris).toEqual(['spiffe://example.org/ns/team-A/sa/Api']);
   });
 
+  test.each([
+    'spiffe://example.org/ns/team-a/sa/..',
+    'spiffe://example.org/ns/team-a/sa/%2e%2e',
+    'spiffe://example.org/ns/team-a/sa/a%2Fb',
+    'spiffe://example.org/ns/team-a/sa/a%5cb',
+    'spiffe://example.org/ns/team-a/sa/a\\b',
+    'not a uri',
+  ])('rejects a requested URI not in normal form: %s', (uri) => {
+    const { profile } = allowed(evaluateCertificate(policy, teamA, 'mesh'));
+    const csr = { pem: '', keyType: 'EC_prime256v1' as const, publicKeyFingerprint: 'x', names: { dns: [], uris: [uri], ips: [] } };
+    expect(() => decideNames(profile, csr)).toThrow(expect.objectContaining({ code: 'csr_invalid_name' }));
+  });
+
   test('rejects a CN the profile does not allow', async () => {
     expect((await nameRejection({ commonName: 'admin', dns: ['api.team-a.svc'] })).code).toBe('csr_name_not_allowed');
   });
