@@ -288,8 +288,3 @@ export function renderTagValue(template: string, attributes: Attributes): string
   }
   return text;
 }
-
-/** Renders a template as plain text, values as they are (for places with no grammar of their own: messages). */
-export function renderText(template: string, attributes: Attributes): string {
-  return textOf(renderTokens(template, attributes));
-}
