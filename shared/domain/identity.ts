@@ -142,15 +142,15 @@ const SOURCE_IDENTITY_UNSAFE = /[^\w+=,.@-]/g;
 const DERIVED = /=[0-9a-f]{20}$/;
 
 /**
- * The SourceIdentity (and the like) for a caller id: 2-64 characters of `[\w+=,.@-]`, as STS
- * requires, and injective: distinct callers never share one.
+ * The session's SourceIdentity for a caller id: 2-64 characters of `[\w+=,.@-]`, as STS requires,
+ * and injective: distinct callers never share one (`refs/heads/release/1.0` and
+ * `refs/heads/release.1.0`, `auth0|alice` and `auth0.alice`).
  *
  * An id that already fits is used as it is, unless it ends the way a derived one does. Any other
- * id (a character replaced, too short, too long) becomes its readable start, with unsafe
- * characters as `.`, then `=` and a hash of the whole id. So a kept id never looks derived, and
- * two derived ids differ unless SHA-256 collides in 80 bits (the hash reads UTF-16 code units,
- * so even lone surrogates, which UTF-8 would turn into the same U+FFFD, stay distinct): `refs/heads/release/1.0` and
- * `refs/heads/release.1.0`, or `auth0|alice` and `auth0.alice`, stay apart.
+ * id (a character replaced, too short, too long) becomes its readable start, unsafe characters
+ * as `.`, then `=` and a hash of the whole id. So a kept id never looks derived, and two derived
+ * ids differ unless SHA-256 collides in 80 bits. The hash reads UTF-16 code units: UTF-8 would
+ * turn distinct lone surrogates into the same U+FFFD.
  */
 export function fitSourceIdentity(caller: string): string {
   if (SOURCE_IDENTITY.test(caller) && !DERIVED.test(caller)) return caller;
