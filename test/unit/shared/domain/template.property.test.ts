@@ -3,8 +3,8 @@
  * structure the template gave it or is refused, values are literal, callers cannot reach what
  * another claim value renders to, matching cost is bounded, SourceIdentity is injective.
  *
- * Runs are seeded (FC_SEED, default below) so a failure reproduces: fast-check prints the seed and
- * the path of the shrunk counterexample.
+ * Runs are seeded (FC_SEED, default below; FC_RUNS runs each) so a failure reproduces: fast-check
+ * prints the seed and the path of the shrunk counterexample.
  */
 import fc from 'fast-check';
 import { compileProfile, decideNames, type CertificateProfile, type CompiledProfile } from '../../../../shared/domain/certificate-profile';
@@ -19,7 +19,8 @@ import { InvalidClaimError, renderPolicyString, renderRolePattern, renderRoleTex
 
 const seed = Number(process.env.FC_SEED ?? 20261201);
 const runs = Number(process.env.FC_RUNS ?? 300);
-const params = { seed, numRuns: runs };
+// Mutation runs set FC_NO_SHRINK=1: a failing property then fails at once instead of shrinking.
+const params = { seed, numRuns: runs, endOnFailure: process.env.FC_NO_SHRINK === '1' };
 
 const ACCOUNT = '111122223333';
 const CA = 'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';
