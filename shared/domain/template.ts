@@ -16,7 +16,8 @@ import { ROLE_LIMITS, ROLE_NAME_CHARS } from './identity';
  * - it is non-empty, at most 256 characters, and has no control character (C0, DEL, C1);
  * - in a role ARN: it uses only IAM's name characters `[A-Za-z0-9_+=,.@-]` (so no `/`, `:`, `*`,
  *   `?`), is not `.` or `..`, and the rendered ARN's account, path segments and name stay valid;
- * - in an IAM policy string: `*`, `?` and `$` are written `${*}`, `${?}`, `${$}`;
+ * - in an IAM policy string: `*`, `?` and `$` are written `${*}`, `${?}`, `${$}`; in a
+ *   `Resource`/`NotResource` ARN it has no `/` or `:` and is not `.` or `..`;
  * - in a session tag value: the rendered value uses STS's tag characters, at most 256;
  * - in certificate names: see certificate-profile.ts (one DNS label, one URI segment, an address).
  *
@@ -256,19 +257,25 @@ export function escapeForIamPolicy(value: string): string {
   return value.replace(/[*?$]/g, (ch) => `\${${ch}}`);
 }
 
-/** Renders one IAM policy string: template text as written, values IAM-escaped. */
-export function renderPolicyString(template: string, attributes: Attributes): string {
-  return renderTokens(template, attributes)
-    .map((t) => (t.kind === 'value' ? escapeForIamPolicy(t.text) : textOf([t])))
-    .join('');
+/**
+ * Renders one IAM policy string: template text as written, values IAM-escaped. In a resource ARN
+ * (`inResource`) a value is also one segment of it: no `/` or `:` (which would move it into
+ * another field, e.g. from a bucket name into another bucket's keys), not `.` or `..`.
+ */
+export function renderPolicyString(template: string, attributes: Attributes, inResource = false): string {
+  const tokens = renderTokens(template, attributes);
+  if (inResource) checkValues(tokens, RESOURCE_VALUE, 'in a policy resource a value may not contain / or :');
+  return tokens.map((t) => (t.kind === 'value' ? escapeForIamPolicy(t.text) : textOf([t]))).join('');
 }
 
-/** Renders every string value of a policy document (keys untouched). */
-export function renderPolicyJson(value: unknown, attributes: Attributes): unknown {
-  if (typeof value === 'string') return renderPolicyString(value, attributes);
-  if (Array.isArray(value)) return value.map((item) => renderPolicyJson(item, attributes));
+const RESOURCE_VALUE = /^[^/:]+$/;
+
+/** Renders every string value of a policy document (keys untouched); see renderPolicyString. */
+export function renderPolicyJson(value: unknown, attributes: Attributes, inResource = false): unknown {
+  if (typeof value === 'string') return renderPolicyString(value, attributes, inResource);
+  if (Array.isArray(value)) return value.map((item) => renderPolicyJson(item, attributes, inResource));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderPolicyJson(v, attributes)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderPolicyJson(v, attributes, inResource || k === 'Resource' || k === 'NotResource')]));
   }
   return value;
 }

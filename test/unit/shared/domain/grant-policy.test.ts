@@ -329,7 +329,7 @@ rules:
       const role = `arn:aws:iam::${ACCOUNT}:role/app`;
       const decision = allowed(evaluateCredentials(parseGrantPolicy(text('{}')), oidcIdentity({ team: 't*?$' }), role));
       expect(JSON.stringify(decision.grant.sessionPolicy)).toContain('arn:aws:s3:::t${*}${?}${$}-data/*');
-      expect(allowed(evaluateCredentials(parseGrantPolicy(text('{ team: "team=${team}" }')), oidcIdentity({ team: 'a b/c' }), role)).grant.sessionTags).toEqual({ team: 'team=a b/c' });
+      expect(allowed(evaluateCredentials(parseGrantPolicy(text('{ team: "team=${team}" }')), oidcIdentity({ team: 'a b@c+d' }), role)).grant.sessionTags).toEqual({ team: 'team=a b@c+d' });
       expect(() => evaluateCredentials(parseGrantPolicy(text('{ team: "${team}" }')), oidcIdentity({ team: 't*' }), role)).toThrow(
         expect.objectContaining({ code: 'invalid_claim', details: expect.objectContaining({ claim: 'team' }) }),
       );

@@ -114,6 +114,19 @@ describe('IAM policy strings and tags', () => {
     );
   });
 
+  test('in a policy resource a value adds no ARN field or path segment', () => {
+    const count = (text: string, ch: string) => text.split(ch).length - 1;
+    fc.assert(
+      fc.property(claim, (v) => {
+        const rendered = outcome(() => renderPolicyString('arn:aws:s3:::${ns}-data/${ns}/*', { ns: v }, true));
+        if (rendered instanceof InvalidClaimError) return;
+        expect([count(rendered, '/'), count(rendered, ':')]).toEqual([2, 5]);
+        expect(rendered.split('/')).not.toContain('..');
+      }),
+      params,
+    );
+  });
+
   test('a rendered tag value is one STS accepts, or the claim is refused', () => {
     fc.assert(
       fc.property(claim, (v) => {

@@ -186,6 +186,19 @@ describe('IAM policy strings', () => {
     expect(renderPolicyString('${aws:username}/${x}', { x: '${aws:username}' })).toBe('${aws:username}/${$}{aws:username}');
   });
 
+  test('in a Resource or NotResource a value is one segment of the ARN; elsewhere it may hold / and :', () => {
+    const doc = (resource: string) => ({ Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: [resource], Condition: { StringEquals: { 'aws:PrincipalTag/sub': '${sub}' } } }] });
+    const rendered = renderPolicyJson(doc('arn:aws:s3:::${ns}-data/*'), { ns: 'team-a', sub: 'system:serviceaccount:a/b' });
+    expect(rendered).toEqual({
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: ['arn:aws:s3:::team-a-data/*'], Condition: { StringEquals: { 'aws:PrincipalTag/sub': 'system:serviceaccount:a/b' } } }],
+    });
+    for (const ns of ['team-b-data/x', 'a:b', '..', '.']) {
+      expect(claimError(() => renderPolicyJson(doc('arn:aws:s3:::${ns}-data/*'), { ns, sub: 's' })).claim).toBe('ns');
+    }
+    expect(claimError(() => renderPolicyJson({ NotResource: 'arn:aws:s3:::${ns}/*' }, { ns: 'a/b' })).claim).toBe('ns');
+    expect(renderPolicyString('${ns}', { ns: 'a/b:c' })).toBe('a/b:c');
+  });
+
   test('renders every string of a policy document, keys untouched', () => {
     const doc = { Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::${ns}-data/*' }], '${ns}': 1, n: null };
     expect(renderPolicyJson(doc, { ns: 'a*' })).toEqual({
