@@ -123,7 +123,8 @@ function matchUnits(pattern: readonly GlobUnit[], chars: readonly string[], coun
     if (unit === ANY) {
       star = p++;
       resume = c;
-    } else if (unit !== undefined && (unit === ONE || unit === chars[c])) {
+    } else if (unit === ONE || unit === chars[c]) {
+      // (Past the pattern's end `unit` is undefined, which equals no character.)
       p++;
       c++;
     } else if (star >= 0) {

@@ -76,6 +76,9 @@ describe('compiled globs', () => {
     expect(matchGlob(dns, 'example.com')).toBe(false);
     expect(matchGlob(globOf(unitsOf('?.x'), { separator: '.' }), '..x')).toBe(false);
     expect(matchGlob(globOf(unitsOf('a*'), { separator: '/' }), 'ab/c')).toBe(false);
+    // Segments must line up in number, not only pairwise.
+    expect(matchGlob(globOf(unitsOf('*.x'), { separator: '.' }), 'a.x.x')).toBe(false);
+    expect(matchGlob(globOf(unitsOf('*.x.*'), { separator: '.' }), 'a.x')).toBe(false);
   });
 
   test('a case-insensitive glob folds the value too', () => {
@@ -93,6 +96,8 @@ describe('compiled globs', () => {
     const typical: MatchCounter = { steps: 0 };
     expect(matchGlob(compileGlob('arn:aws:iam::*:role/*'), value, typical)).toBe(true);
     expect(typical.steps).toBeLessThanOrEqual(value.length + 2);
+    // Every character is looked at at least once.
+    expect(typical.steps).toBeGreaterThanOrEqual(value.length);
   });
 });
 
