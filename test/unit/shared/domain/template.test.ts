@@ -167,6 +167,9 @@ describe('role patterns', () => {
     expect(() => renderRolePattern('arn:aws:iam::1:role/x/a${a}*', { a: 'b'.repeat(62) })).not.toThrow();
     expect(claimError(() => renderRolePattern('arn:aws:iam::1:role/${a}/${a}/x', { a: 'p'.repeat(255) })).reason).toMatch(/512/);
     expect(() => renderRolePattern('arn:aws:iam::1:role/${a}/${b}/x', { a: 'p'.repeat(255), b: 'p'.repeat(254) })).not.toThrow();
+    expect(claimError(() => renderRolePattern('arn:aws:iam::1:role/${a}/${b}/x', { a: 'p'.repeat(255), b: 'p'.repeat(255) })).claim).toBe('a');
+    expect(() => renderRolePattern('arn:aws:iam::1:role/${a}/*/${b}/x', { a: 'p'.repeat(255), b: 'p'.repeat(253) })).not.toThrow();
+    expect(claimError(() => renderRolePattern('arn:aws:iam::1:role/${a}/*/${b}/x', { a: 'p'.repeat(255), b: 'p'.repeat(254) })).claim).toBe('a');
     expect(claimError(() => renderRolePattern('arn:aws:iam::1:role/q/${a}/${b}/x', { a: 'p'.repeat(255), b: 'p'.repeat(254) })).claim).toBe('a');
     // A template-only problem is the policy author's, not a claim's.
     expect(() => renderRolePattern('arn:aws:iam::1:role/../x', {})).not.toThrow();
