@@ -91,14 +91,14 @@ export function matchesGlob(pattern: string, value: string, caseInsensitive = fa
 /** Does the whole value match the glob? */
 export function matchGlob(glob: Glob, value: string, counter?: MatchCounter): boolean {
   const chars = Array.from(glob.caseInsensitive ? value.toLowerCase() : value);
-  if (glob.separator === undefined) return matchUnits(glob.units, chars, counter);
+  // Without a separator each side is one segment.
   const patternSegments = split(glob.units, glob.separator);
   const valueSegments = split(chars, glob.separator);
   if (patternSegments.length !== valueSegments.length) return false;
   return patternSegments.every((segment, i) => matchUnits(segment, valueSegments[i] as string[], counter));
 }
 
-function split<T>(items: readonly T[], separator: string): T[][] {
+function split<T>(items: readonly T[], separator: string | undefined): T[][] {
   const segments: T[][] = [[]];
   for (const item of items) {
     if (item === separator) segments.push([]);

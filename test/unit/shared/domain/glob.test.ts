@@ -27,6 +27,8 @@ describe('matchesGlob', () => {
   test('case sensitivity is the caller\'s choice', () => {
     expect(matchesGlob('S3:GetObject', 's3:getobject')).toBe(false);
     expect(matchesGlob('S3:GetObject', 's3:getobject', true)).toBe(true);
+    expect(matchesGlob('S3:Get*', 'S3:GetObject')).toBe(true);
+    expect(matchGlob(globOf(unitsOf('Role/*')), 'Role/X')).toBe(true);
   });
 
   test('* matches any character, newlines included; ? exactly one code point', () => {
@@ -78,6 +80,7 @@ describe('compiled globs', () => {
     expect(matchGlob(globOf(unitsOf('a*'), { separator: '/' }), 'ab/c')).toBe(false);
     // Segments must line up in number, not only pairwise.
     expect(matchGlob(globOf(unitsOf('*.x'), { separator: '.' }), 'a.x.x')).toBe(false);
+    expect(matchGlob(dns, 'a.example.org')).toBe(false);
     expect(matchGlob(globOf(unitsOf('*.x.*'), { separator: '.' }), 'a.x')).toBe(false);
   });
 
