@@ -211,42 +211,25 @@ export function renderRoleText(template: string, attributes: Attributes): string
 
 function renderRoleTokens(template: string, attributes: Attributes): RenderedToken[] {
   const tokens = renderTokens(template, attributes, true);
+  // Values hold no `:` or `/` and are not `.` or `..`, so the template's own text decides every
+  // field and segment boundary, and no path segment can be a dot segment (it would have to be a
+  // value, or a value plus template text, equal to `.` or `..`).
   checkValues(tokens, ROLE_NAME_CHARS, ROLE_VALUE_RULE);
-  // arn : partition : iam : (region) : account : role/path.../name
-  const fields = partsOf(tokens, ':');
-  const [, partition, , , account] = fields;
-  const resource = partsOf(tokens.slice(firstTokenAfter(tokens, ':', 5)), '/');
-  const name = resource[resource.length - 1];
+  // arn : partition : iam : (region) : account : role/path.../name (the schema allows no `/` before `role/`)
+  const [, partition, , , account] = partsOf(tokens, ':') as [RenderedPart, RenderedPart, RenderedPart, RenderedPart, RenderedPart];
+  const resource = partsOf(tokens, '/');
+  const name = resource[resource.length - 1] as RenderedPart;
   const path = resource.slice(1, -1);
-  const refuse = (part: RenderedPart | undefined, ok: boolean, reason: string) => {
-    if (part?.claim !== undefined && !ok) throw new InvalidClaimError(part.claim, reason);
+  const refuse = (part: RenderedPart, ok: boolean, reason: string) => {
+    if (part.claim !== undefined && !ok) throw new InvalidClaimError(part.claim, reason);
   };
-  refuse(partition, partition?.wildcard === true || /^[a-z][a-z0-9-]*$/.test(partition?.text ?? ''), 'the rendered partition would not be valid');
-  refuse(account, account?.wildcard === true || /^\d{12}$/.test(account?.text ?? ''), 'the rendered account id would not be 12 digits');
-  for (const segment of path) refuse(segment, segment.wildcard || (segment.text !== '.' && segment.text !== '..'), 'the rendered role path would have a dot segment');
+  refuse(partition, partition.wildcard || /^[a-z][a-z0-9-]*$/.test(partition.text), 'the rendered partition would not be valid');
+  refuse(account, account.wildcard || /^\d{12}$/.test(account.text), 'the rendered account id would not be 12 digits');
   const pathLength = path.reduce((n, s) => n + s.literalLength + 1, 1);
-  if (pathLength > ROLE_LIMITS.maxPathLength) {
-    const holder = path.find((s) => s.claim !== undefined);
-    refuse(holder, false, `the rendered role path would be longer than IAM's ${ROLE_LIMITS.maxPathLength} characters`);
-  }
-  refuse(name, (name?.literalLength ?? 0) <= ROLE_LIMITS.maxNameLength, `the rendered role name would be longer than IAM's ${ROLE_LIMITS.maxNameLength} characters`);
+  const holder = path.find((s) => s.claim !== undefined);
+  if (holder) refuse(holder, pathLength <= ROLE_LIMITS.maxPathLength, `the rendered role path would be longer than IAM's ${ROLE_LIMITS.maxPathLength} characters`);
+  refuse(name, name.literalLength <= ROLE_LIMITS.maxNameLength, `the rendered role name would be longer than IAM's ${ROLE_LIMITS.maxNameLength} characters`);
   return tokens;
-}
-
-/** The index of the first token after the `count`-th `separator` in template text (splitting that text token). */
-function firstTokenAfter(tokens: RenderedToken[], separator: string, count: number): number {
-  let seen = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as RenderedToken;
-    if (t.kind !== 'text') continue;
-    for (let j = 0; j < t.text.length; j++) {
-      if (t.text[j] !== separator || ++seen < count) continue;
-      // Split this text token so that the resource part starts right after the separator.
-      tokens.splice(i, 1, { kind: 'text', text: t.text.slice(0, j + 1) }, { kind: 'text', text: t.text.slice(j + 1) });
-      return i + 1;
-    }
-  }
-  return tokens.length;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -157,6 +157,10 @@ describe('role patterns', () => {
   test('each ARN field that holds a value must be valid once rendered', () => {
     expect(claimError(() => renderRolePattern('arn:aws:iam::${a}:role/x', { a: '12345678901' })).reason).toMatch(/12 digits/);
     expect(() => renderRolePattern('arn:aws:iam::${a}:role/x', { a: '123456789012' })).not.toThrow();
+    expect(claimError(() => renderRolePattern('arn:aws:iam::${a}:role/x', { a: '1234567890123' })).claim).toBe('a');
+    expect(claimError(() => renderRolePattern('arn:aws:iam::${a}:role/x', { a: 'a123456789012' })).claim).toBe('a');
+    expect(claimError(() => renderRolePattern('arn:${a}:iam::1:role/x', { a: 'aws=x' })).claim).toBe('a');
+    expect(claimError(() => renderRolePattern('arn:aws:iam::1:role/${a}', { a: 'x'.repeat(65) })).reason).toMatch(/name/);
     expect(() => renderRolePattern('arn:aws:iam::1${a}*:role/x', { a: '2' })).not.toThrow();
     expect(claimError(() => renderRolePattern('arn:${a}:iam::1:role/x', { a: '-aws' })).reason).toMatch(/partition/);
     expect(() => renderRolePattern('arn:${a}*:iam::1:role/x', { a: 'aws' })).not.toThrow();
