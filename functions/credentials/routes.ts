@@ -8,7 +8,8 @@ import { json, NO_STORE, queryParam } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
 import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from '../../shared/use-cases/vend-credentials';
 
-const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512}$/;
+// The shape only; IAM's limits (name 64, path 512) are checked by parseRoleArn in the grant evaluation, with their own codes.
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\x21-\x7e]{1,1024}$/;
 
 export const vendRequestSchema = z.strictObject({
   role: z.string().check(z.regex(ROLE_ARN, 'expected a role ARN such as arn:aws:iam::123456789012:role/NAME')),

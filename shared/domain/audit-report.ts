@@ -1,3 +1,4 @@
+import { NocredsError } from './errors';
 import { evaluateCertificate, evaluateCredentials, type GrantPolicy } from './grant-policy';
 import type { Lease, LeaseKind, LeaseStatus } from './lease';
 import { identityOfLease } from './lease-access';
@@ -120,12 +121,14 @@ function abandonedNote(lease: Lease): string {
 function refusal(grants: GrantPolicy, lease: Lease): string | undefined | 'unknown' {
   const identity = identityOfLease(lease);
   if (!identity) return 'unknown';
-  if (lease.kind === 'credentials') {
-    const decision = evaluateCredentials(grants, identity, lease.roleArn ?? '');
+  try {
+    const decision = lease.kind === 'credentials' ? evaluateCredentials(grants, identity, lease.roleArn ?? '') : evaluateCertificate(grants, identity, lease.profile);
     return decision.allowed ? undefined : decision.reason;
+  } catch (error) {
+    // A lease the policy now refuses outright (an attribute it can no longer use, a role ARN IAM would not take).
+    if (error instanceof NocredsError) return error.message;
+    throw error;
   }
-  const decision = evaluateCertificate(grants, identity, lease.profile);
-  return decision.allowed ? undefined : decision.reason;
 }
 
 /**

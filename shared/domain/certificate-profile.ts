@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import './schema-locale';
 import type { CertificateSigningRequest } from './certificate-request';
 import { ValidationError } from './errors';
-import { escapeRegExp } from './glob';
-import { placeholdersIn, renderTemplate, type Attributes } from './template';
+import { matchGlob, type Glob } from './glob';
+import { checkValues, globOfTokens, InvalidClaimError, partsOf, placeholdersIn, renderTokens, textOf, type Attributes, type RenderedToken } from './template';
 
 /**
  * Certificate profiles: what a grant rule lets a caller have signed. A profile names a CA, a PCA
@@ -24,6 +24,16 @@ import { placeholdersIn, renderTemplate, type Attributes } from './template';
  * In a pattern, `*` matches within one DNS label or one URI path segment and `?` one character;
  * substituted values are literal, so a claim can never widen a pattern. IP patterns are an
  * address or a CIDR block.
+ *
+ * What a substituted value may be (else `invalid_claim`, naming it), in patterns and added names:
+ * - in a DNS name or CN: part of one label, `[A-Za-z0-9_-]` only (no dot, so it cannot add a
+ *   label; no `*`, so it cannot become a wildcard), compared lower-case; the rendered label and
+ *   name must pass the checks a CSR's DNS names pass;
+ * - in a URI: part of one path segment (or of the host), RFC 3986 unreserved characters
+ *   `[A-Za-z0-9._~-]`, not `.` or `..` (no `/`, no `%`, so no separators, encoded or not), and a
+ *   rendered URI with no wildcard must equal its normalised form;
+ * - in an IP address or block: hex digits, `.` and `:` only (never the `/prefix`), and the result
+ *   must be an address (added names) or an address or block (patterns).
  */
 
 /** Key types the broker signs; the names are PCA's KeyAlgorithm spellings. */
@@ -114,22 +124,83 @@ export function templateArnFor(template: string, caArn: string): string {
 
 type NameKind = 'dns' | 'uri';
 
-/** Compiles a pattern for one caller; throws MissingAttributeError if it needs an absent attribute. */
-export function compileNamePattern(template: string, attributes: Attributes, kind: NameKind): RegExp {
-  const separator = kind === 'dns' ? '.' : '/';
-  const anyRun = `[^${escapeRegExp(separator)}]*`;
-  const one = `[^${escapeRegExp(separator)}]`;
-  const rendered = renderTemplate(template, attributes, (value) => `\u0000${value}\u0000`);
-  const source = rendered
-    .split('\u0000')
-    .map((part, i) => {
-      if (i % 2 === 1) return escapeRegExp(kind === 'dns' ? part.toLowerCase() : part);
-      let out = '';
-      for (const ch of kind === 'dns' ? part.toLowerCase() : part) out += ch === '*' ? anyRun : ch === '?' ? one : escapeRegExp(ch);
-      return out;
-    })
-    .join('');
-  return new RegExp(`^${source}$`);
+const DNS_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+const MAX_COMMON_NAME = 64;
+
+const DNS_VALUE = /^[A-Za-z0-9_-]+$/;
+const DNS_VALUE_RULE = 'in a DNS name a value must be part of one label: letters, digits, - and _ only (no dots, no *)';
+const URI_VALUE = /^[A-Za-z0-9._~-]+$/;
+const URI_VALUE_RULE = 'in a URI a value must be part of one path segment: letters, digits and . _ ~ - only (no /, no %)';
+const IP_VALUE = /^[0-9A-Fa-f.:]+$/;
+const IP_VALUE_RULE = 'in an IP address a value may only use hex digits, . and : (never a /prefix)';
+
+/** Renders a DNS name template: one label per value, every label that holds a value valid. */
+function renderDnsTokens(template: string, attributes: Attributes, wildcards: boolean): RenderedToken[] {
+  const tokens = renderTokens(template, attributes, wildcards);
+  checkValues(tokens, DNS_VALUE, DNS_VALUE_RULE);
+  for (const label of partsOf(tokens, '.')) {
+    if (label.claim !== undefined && !label.wildcard && !DNS_LABEL.test(label.text.toLowerCase())) {
+      throw new InvalidClaimError(label.claim, `the rendered DNS label would not be valid (1-63 of a-z 0-9 - _, not starting or ending with -)`);
+    }
+  }
+  return tokens;
+}
+
+/** Renders a URI template: values are parts of one segment; a wildcard-free result must be normalised already. */
+function renderUriTokens(template: string, attributes: Attributes, wildcards: boolean): RenderedToken[] {
+  const tokens = renderTokens(template, attributes, wildcards);
+  checkValues(tokens, URI_VALUE, URI_VALUE_RULE);
+  const first = tokens.find((t) => t.kind === 'value');
+  if (first?.kind === 'value' && !tokens.some((t) => t.kind === 'any' || t.kind === 'one')) {
+    const text = textOf(tokens);
+    if (!isNormalUri(text)) throw new InvalidClaimError(first.claim, 'the rendered URI would not be in normal form (dot segments or encoding)');
+  }
+  return tokens;
+}
+
+/**
+ * A URI that reads the same to every consumer: what `new URL()` makes of it is itself (no dot
+ * segments, `%2e%2e` included), and no encoded separator (`%2F`, `%5C`) or backslash that a
+ * verifier might decode into another path. A `*` of a pattern could otherwise match `..`.
+ */
+function isNormalUri(uri: string): boolean {
+  return URL.canParse(uri) && new URL(uri).href === uri && !/%2f|%5c|\\/i.test(uri);
+}
+
+/** Compiles a pattern for one caller; throws MissingAttributeError or InvalidClaimError. */
+export function compileNamePattern(template: string, attributes: Attributes, kind: NameKind): Glob {
+  if (kind === 'dns') return globOfTokens(renderDnsTokens(template, attributes, true), { caseInsensitive: true, separator: '.' });
+  return globOfTokens(renderUriTokens(template, attributes, true), { separator: '/' });
+}
+
+/** An added DNS name for one caller: lower-case, passing the checks a CSR's DNS name passes. */
+function renderDnsName(template: string, attributes: Attributes): string {
+  const tokens = renderDnsTokens(template, attributes, false);
+  const name = textOf(tokens).toLowerCase();
+  const first = tokens.find((t) => t.kind === 'value');
+  if (first?.kind === 'value' && dnsNameProblem(name) !== undefined) throw new InvalidClaimError(first.claim, 'the rendered DNS name would not be valid');
+  return name;
+}
+
+function renderCommonName(template: string, attributes: Attributes): string {
+  const tokens = renderDnsTokens(template, attributes, false);
+  const name = textOf(tokens);
+  const first = tokens.find((t) => t.kind === 'value');
+  if (first?.kind === 'value' && name.length > MAX_COMMON_NAME) throw new InvalidClaimError(first.claim, `the rendered CN would be longer than ${MAX_COMMON_NAME} characters`);
+  return name;
+}
+
+function renderIpTokens(template: string, attributes: Attributes): { text: string; claim?: string } {
+  const tokens = renderTokens(template, attributes);
+  checkValues(tokens, IP_VALUE, IP_VALUE_RULE, false);
+  const first = tokens.find((t) => t.kind === 'value');
+  return { text: textOf(tokens), ...(first?.kind === 'value' ? { claim: first.claim } : {}) };
+}
+
+function renderIpAddress(template: string, attributes: Attributes): string {
+  const { text, claim } = renderIpTokens(template, attributes);
+  if (claim !== undefined && isIP(text) === 0) throw new InvalidClaimError(claim, 'the rendered IP address would not be one');
+  return text;
 }
 
 interface IpPattern {
@@ -153,9 +224,12 @@ function parseIpPattern(pattern: string): IpPattern | undefined {
   return { list };
 }
 
-/** An IP pattern rendered for one caller; undefined when the rendered text is not an IP pattern. */
+/** An IP pattern rendered for one caller; undefined when the template's own text is not an IP pattern. */
 export function compileIpPattern(template: string, attributes: Attributes): IpPattern | undefined {
-  return parseIpPattern(renderTemplate(template, attributes));
+  const { text, claim } = renderIpTokens(template, attributes);
+  const pattern = parseIpPattern(text);
+  if (pattern === undefined && claim !== undefined) throw new InvalidClaimError(claim, 'the rendered IP pattern would not be an address or a CIDR block');
+  return pattern;
 }
 
 function ipMatches(pattern: IpPattern, ip: string): boolean {
@@ -172,17 +246,20 @@ export interface CompiledProfile {
   readonly maxValiditySeconds: number;
   readonly allowWildcards: boolean;
   readonly autoRenew: boolean;
-  readonly commonName?: readonly RegExp[];
-  readonly dns: readonly RegExp[];
-  readonly uris: readonly RegExp[];
+  readonly commonName?: readonly Glob[];
+  readonly dns: readonly Glob[];
+  readonly uris: readonly Glob[];
   readonly ips: readonly IpPattern[];
   readonly addNames: CertificateNames;
 }
 
-/** Renders a profile for a caller; throws MissingAttributeError when an attribute is absent. */
+/**
+ * Renders a profile for a caller; throws MissingAttributeError when an attribute is absent and
+ * InvalidClaimError when a value cannot stand where a pattern or added name puts it.
+ */
 export function compileProfile(profile: CertificateProfile, attributes: Attributes): CompiledProfile {
   const ips = profile.san.ip.map((p) => compileIpPattern(p, attributes)).filter((p): p is IpPattern => p !== undefined);
-  const addCommonName = profile.addNames.commonName === undefined ? undefined : renderTemplate(profile.addNames.commonName, attributes);
+  const addCommonName = profile.addNames.commonName === undefined ? undefined : renderCommonName(profile.addNames.commonName, attributes);
   return {
     name: profile.name,
     caArn: profile.caArn,
@@ -197,9 +274,9 @@ export function compileProfile(profile: CertificateProfile, attributes: Attribut
     ips,
     addNames: {
       ...(addCommonName === undefined ? {} : { commonName: addCommonName }),
-      dns: profile.addNames.dns.map((t) => renderTemplate(t, attributes).toLowerCase()),
-      uris: profile.addNames.uri.map((t) => renderTemplate(t, attributes)),
-      ips: profile.addNames.ip.map((t) => renderTemplate(t, attributes)),
+      dns: profile.addNames.dns.map((t) => renderDnsName(t, attributes)),
+      uris: profile.addNames.uri.map((t) => renderUriTokens(t, attributes, false)).map(textOf),
+      ips: profile.addNames.ip.map((t) => renderIpAddress(t, attributes)),
     },
   };
 }
@@ -207,18 +284,22 @@ export function compileProfile(profile: CertificateProfile, attributes: Attribut
 // ---------------------------------------------------------------------------------------------
 // Deciding the names of a certificate
 
-const DNS_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
-
 function isWildcard(name: string): boolean {
   return name.includes('*');
 }
 
-function checkDnsSyntax(name: string): void {
+/** Why a (lower-case) DNS name is not valid, or undefined. A wildcard may only be the whole leftmost label. */
+function dnsNameProblem(name: string): string | undefined {
   const labels = name.split('.');
   const [first, ...rest] = labels;
   const wildcardOk = first === '*' && rest.length >= 2;
   const labelsOk = (wildcardOk ? rest : labels).every((l) => DNS_LABEL.test(l));
-  if (name.length > 253 || !labelsOk || (isWildcard(name) && !wildcardOk)) {
+  if (name.length > 253 || !labelsOk || (isWildcard(name) && !wildcardOk)) return 'invalid';
+  return undefined;
+}
+
+function checkDnsSyntax(name: string): void {
+  if (dnsNameProblem(name) !== undefined) {
     throw new ValidationError('csr_invalid_name', `"${name}" is not a valid DNS name (a wildcard may only be the whole leftmost label, as in *.example.internal).`, {
       details: { field: 'csr', name },
     });
@@ -236,8 +317,6 @@ export interface IssuanceNames extends CertificateNames {
   /** Subject CN: the one asked for, else the profile's, else the first DNS name that fits. */
   readonly commonName?: string;
 }
-
-const MAX_COMMON_NAME = 64;
 
 /**
  * Checks a CSR against a compiled profile and decides the certificate's names: every requested
@@ -262,11 +341,13 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
   }
   for (const name of requestedDns) {
     checkDnsSyntax(name);
-    if (!profile.dns.some((p) => p.test(name)) && !profile.addNames.dns.includes(name)) throw notAllowed('the DNS name', name, profile.name);
+    if (!profile.dns.some((p) => matchGlob(p, name)) && !profile.addNames.dns.includes(name)) throw notAllowed('the DNS name', name, profile.name);
   }
   for (const uri of requested.uris) {
-    if (!URL.canParse(uri)) throw new ValidationError('csr_invalid_name', `"${uri}" is not a valid URI.`, { details: { field: 'csr', name: uri } });
-    if (!profile.uris.some((p) => p.test(uri)) && !profile.addNames.uris.includes(uri)) throw notAllowed('the URI', uri, profile.name);
+    if (!isNormalUri(uri)) {
+      throw new ValidationError('csr_invalid_name', `"${uri}" is not a valid URI in normal form (no dot segments, no encoded / or \\).`, { details: { field: 'csr', name: uri } });
+    }
+    if (!profile.uris.some((p) => matchGlob(p, uri)) && !profile.addNames.uris.includes(uri)) throw notAllowed('the URI', uri, profile.name);
   }
   for (const ip of requested.ips) {
     if (!profile.ips.some((p) => ipMatches(p, ip)) && !profile.addNames.ips.includes(ip)) throw notAllowed('the IP address', ip, profile.name);
@@ -274,7 +355,7 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
   const cn = requested.commonName;
   if (cn !== undefined) {
     const lower = cn.toLowerCase();
-    const byPattern = profile.commonName ? profile.commonName.some((p) => p.test(lower)) : profile.dns.some((p) => p.test(lower));
+    const byPattern = profile.commonName ? profile.commonName.some((p) => matchGlob(p, lower)) : profile.dns.some((p) => matchGlob(p, lower));
     const byAdded = cn === profile.addNames.commonName || profile.addNames.dns.includes(lower);
     if (!byPattern && !byAdded) throw notAllowed('the subject CN', cn, profile.name);
     if (cn.length > MAX_COMMON_NAME) throw new ValidationError('csr_invalid_name', `The subject CN is ${cn.length} characters; at most ${MAX_COMMON_NAME}.`, { details: { field: 'csr' } });

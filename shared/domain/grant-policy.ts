@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import './schema-locale';
 import { certificateProfileSchema, compileProfile, type CompiledProfile } from './certificate-profile';
 import { ConfigurationError } from './errors';
-import { cachedRegExp, escapeRegExp, globSource, matchesGlob } from './glob';
+import { matchesGlob, matchGlob } from './glob';
 import { mostSpecificIssue } from './schema-issue';
-import type { Identity } from './identity';
+import { parseRoleArn, type Identity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
-import { MissingAttributeError, renderJson, renderTemplate, escapeForIamPolicy, type Attributes } from './template';
+import { InvalidClaimError, MissingAttributeError, renderPolicyJson, renderRolePattern, renderRoleText, renderTagValue, type Attributes } from './template';
 import { STS_LIMITS } from './session';
 
 /**
@@ -121,6 +121,17 @@ export const grantPolicySchema = z
           if ('oidc' in caller && !issuerIds.has(caller.oidc)) {
             ctx.addIssue({ code: 'custom', path: ['rules', i, 'callers', j, 'oidc'], message: `unknown issuer "${caller.oidc}"; declare it under issuers` });
           }
+          if ('iam' in caller) {
+            const list = Array.isArray(caller.iam) ? caller.iam : [caller.iam];
+            list.forEach((pattern, k) => {
+              if (!ASSUMED_ROLE_PATTERN.test(pattern)) return;
+              ctx.addIssue({
+                code: 'custom',
+                path: ['rules', i, 'callers', j, 'iam', ...(Array.isArray(caller.iam) ? [k] : [])],
+                message: `"${pattern}" can never match: callers are matched by their role ARN (an assumed-role session becomes arn:aws:iam::ACCOUNT:role/NAME, without path); write the role form, e.g. arn:aws:iam::ACCOUNT:role/NAME`,
+              });
+            });
+          }
         });
         if (rule.effect === 'allow' && rule.certificates) {
           const profileNames = new Set<string>();
@@ -145,6 +156,9 @@ export const grantPolicySchema = z
       });
     }),
   );
+
+/** An `iam:` caller pattern written as an STS session ARN: callers are normalised to role ARNs, so it never matches. */
+const ASSUMED_ROLE_PATTERN = /^arn:[^:]*:sts:|:assumed-role\//;
 
 /** Tags the broker adds to every session (caller and lease id). */
 export const RESERVED_TAG_COUNT = 2;
@@ -181,31 +195,20 @@ const patterns = (p: string | string[]): string[] => (Array.isArray(p) ? p : [p]
 
 /**
  * A role pattern with `${name}` substitution: the template's own `*` and `?` are wildcards,
- * substituted values are literal (a claim cannot widen a pattern).
+ * substituted values are literal (a claim cannot widen a pattern) and cannot change the ARN's
+ * structure (template.ts). Role ARNs compare case-insensitively, as IAM role names do.
  */
 export function roleTemplateMatches(template: string, attributes: Attributes, roleArn: string): boolean {
-  const rendered = renderTemplate(template, attributes, (value) => `\u0000${value}\u0000`);
-  let matcher = renderedRoleMatchers.get(rendered);
-  if (!matcher) {
-    const source = rendered
-      .split('\u0000')
-      .map((part, i) => (i % 2 === 1 ? escapeRegExp(part) : globSource(part)))
-      .join('');
-    matcher = cachedRegExp(`^${source}$`);
-    if (renderedRoleMatchers.size >= 5_000) renderedRoleMatchers.clear();
-    renderedRoleMatchers.set(rendered, matcher);
-  }
-  return matcher.test(roleArn);
+  return matchGlob(renderRolePattern(template, attributes), roleArn);
 }
-
-/** Role patterns rendered for a caller, by their rendered text (substitutions marked). */
-const renderedRoleMatchers = new Map<string, RegExp>();
 
 function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
   if ('iam' in matcher) {
-    return identity.kind === 'iam' && patterns(matcher.iam).some((p) => matchesGlob(p, identity.principalArn));
+    // Principal ARNs name roles and users, whose names IAM compares case-insensitively.
+    return identity.kind === 'iam' && patterns(matcher.iam).some((p) => matchesGlob(p, identity.principalArn, true));
   }
   if (identity.kind !== 'oidc' || identity.issuerId !== matcher.oidc) return false;
+  // Every claim condition must hold; claims compare exactly.
   return Object.entries(matcher.claims).every(([claim, wanted]) => {
     const value = identity.attributes[claim];
     return value !== undefined && patterns(wanted).some((p) => matchesGlob(p, value));
@@ -248,8 +251,14 @@ function anyRoleMatches(templates: readonly string[], identity: Identity, roleAr
  * May this identity have credentials for this role? An explicit deny among the caller's rules
  * wins; otherwise the first allow rule (in file order) that grants the role decides; otherwise
  * deny. Reasons name only rules that apply to this caller.
+ *
+ * Throws ValidationError for a role ARN IAM would not accept (`invalid_role_arn`,
+ * `role_name_too_long`, `role_path_too_long`), before any matching, and InvalidClaimError when a
+ * template of one of the caller's rules cannot be rendered for its attributes: a deny rule must
+ * never be skipped because of what a caller put in a claim, so the request is refused.
  */
 export function evaluateCredentials(policy: GrantPolicy, identity: Identity, roleArn: string): CredentialsDecision {
+  parseRoleArn(roleArn);
   const rules = rulesFor(policy, identity);
   for (const rule of rules) {
     if (rule.effect !== 'deny') continue;
@@ -271,9 +280,9 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
         ruleId: rule.id,
         roleArn,
         maxDurationSeconds: c.maxDurationSeconds,
-        sessionPolicy: c.sessionPolicy === undefined ? undefined : (renderJson(c.sessionPolicy, identity.attributes, escapeForIamPolicy) as PolicyDocument),
+        sessionPolicy: c.sessionPolicy === undefined ? undefined : (renderPolicyJson(c.sessionPolicy, identity.attributes) as PolicyDocument),
         policyArns: c.policyArns,
-        sessionTags: Object.fromEntries(Object.entries(c.sessionTags).map(([k, v]) => [k, renderTemplate(v, identity.attributes)])),
+        sessionTags: Object.fromEntries(Object.entries(c.sessionTags).map(([k, v]) => [k, renderTagValue(v, identity.attributes)])),
       };
       return { allowed: true, ruleId: rule.id, reason: `allowed by rule "${rule.id}"`, grant };
     } catch (error) {
@@ -375,9 +384,10 @@ export function explainRules(policy: GrantPolicy, identity: Identity): RuleSumma
   return rulesFor(policy, identity).map((rule) => {
     const roles = rule.credentials?.roles.map((t) => {
       try {
-        return renderTemplate(t, identity.attributes);
+        return renderRoleText(t, identity.attributes);
       } catch (error) {
         if (error instanceof MissingAttributeError) return `${t} (needs attribute "${error.attribute}")`;
+        if (error instanceof InvalidClaimError) return `${t} (attribute "${error.claim}" cannot be used: ${error.reason})`;
         throw error;
       }
     });

@@ -8,6 +8,7 @@ import { parseGrantPolicy } from '../../shared/domain/grant-policy-file';
 import { Authenticator } from '../../shared/http/authenticator';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';
 import { awsClientConfig, motoData, resetMoto } from './moto';
+import { fitSourceIdentity } from '../../shared/domain/identity';
 
 /**
  * moto ignores session tags and SourceIdentity, so what the broker puts on the wire for them is
@@ -65,7 +66,7 @@ test('AssumeRole carries the lease id as session name, the caller as SourceIdent
     Action: 'AssumeRole',
     RoleArn: ROLE,
     RoleSessionName: leaseId,
-    SourceIdentity: `arn.aws.iam..${ACCOUNT}.role.ci-runner`,
+    SourceIdentity: fitSourceIdentity(`arn:aws:iam::${ACCOUNT}:role/ci-runner`),
     DurationSeconds: '1200',
     'PolicyArns.member.1.arn': 'arn:aws:iam::aws:policy/ReadOnlyAccess',
   });

@@ -10,6 +10,7 @@ import { Authenticator } from '../../shared/http/authenticator';
 import { startDevIssuer, type DevIssuer } from '../../local/dev-issuer';
 import { httpEvent, lambdaContext, parse } from '../support/http-events';
 import { awsClientConfig, motoData, resetMoto } from './moto';
+import { fitSourceIdentity } from '../../shared/domain/identity';
 
 const ACCOUNT = '123456789012';
 let issuer: DevIssuer;
@@ -90,7 +91,7 @@ test('vends scoped credentials for a granted role and records an active lease', 
     roleArn: role,
     accessKeyId: body.accessKeyId,
     durationSeconds: 900,
-    sourceIdentity: 'dev.system.serviceaccount.team-a.app',
+    sourceIdentity: fitSourceIdentity('dev:system:serviceaccount:team-a:app'),
   });
   expect(lease?.ttl).toBeGreaterThan(Date.now() / 1000 + 89 * 24 * 3600);
 

@@ -187,9 +187,16 @@ describe('bad bodies are refused before anything is written or asked of STS', ()
     await expectRejected(post({ body: { role: ROLE, policyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] } }), 400, 'policy_arn_not_granted');
   });
 
-  test('a session tag over STS\'s limit (a 300-character claim in a tag template): 400 session_tag_too_long', async () => {
-    const error = await expectRejected(post({ body: { role: ROLE }, headers: { authorization: `Bearer ${LONG_CLAIM_TOKEN}` } }), 400, 'session_tag_too_long');
-    expect(error.message).toContain('"team" would be 300 characters; STS allows at most 256');
+  test('a claim too long for a tag template (300 characters): 403 invalid_claim naming it', async () => {
+    const error = await expectRejected(post({ body: { role: ROLE }, headers: { authorization: `Bearer ${LONG_CLAIM_TOKEN}` } }), 403, 'invalid_claim');
+    expect(error.message).toContain('"team" attribute cannot be used by this grant: it is longer than 256 characters');
+  });
+
+  test.each([
+    ['a role name over IAM\'s 64 characters', `arn:aws:iam::${ACCOUNT}:role/${'r'.repeat(65)}`, 'role_name_too_long'],
+    ['a role path over IAM\'s 512 characters', `arn:aws:iam::${ACCOUNT}:role/${'p/'.repeat(300)}r`, 'role_path_too_long'],
+  ])('%s: 400 %s', async (_what, role, code) => {
+    await expectRejected(post({ body: { role } }), 400, code);
   });
 
   test('a session policy over 2048 characters: 400 session_policy_too_large', async () => {

@@ -1,4 +1,5 @@
-import { assertValidityAllowed, certificateValidity, decideNames, templateArnFor } from '../../../../shared/domain/certificate-profile';
+import { assertValidityAllowed, certificateProfileSchema, certificateValidity, compileNamePattern, compileProfile, decideNames, templateArnFor } from '../../../../shared/domain/certificate-profile';
+import { matchGlob } from '../../../../shared/domain/glob';
 import { parseCertificateSigningRequest } from '../../../../shared/domain/certificate-request';
 import { ConfigurationError, ValidationError } from '../../../../shared/domain/errors';
 import { evaluateCertificate, evaluateCredentials, explainRules, type CertificateDecision } from '../../../../shared/domain/grant-policy';
@@ -237,9 +238,44 @@ describe('decideNames', () => {
     expect((await namesFor({ uris: ['spiffe://example.org/ns/team-a/sa/other'] })).uris).toContain('spiffe://example.org/ns/team-a/sa/other');
   });
 
-  test('a substituted value is literal: a claim cannot widen a pattern', async () => {
+  test('a substituted value is literal: a claim that could widen a pattern is refused, naming it', () => {
     const sneaky = oidcIdentity({ namespace: 'team-*', serviceaccount: 'api' });
-    expect((await nameRejection({ dns: ['api.team-b.svc'] }, 'mesh', sneaky)).code).toBe('csr_name_not_allowed');
+    expect(() => evaluateCertificate(policy, sneaky, 'mesh')).toThrow(expect.objectContaining({ code: 'invalid_claim', details: expect.objectContaining({ claim: 'namespace' }) }));
+  });
+
+  test.each([
+    ['a dot (one more label)', { namespace: 'team-a.evil' }],
+    ['a wildcard', { namespace: 'team-*' }],
+    ['a fullwidth dot', { namespace: 'team-a．b' }],
+    ['uppercase beyond ASCII (Kelvin sign lower-cases to k)', { namespace: 'team-\u212a' }],
+    ['a label over 63 characters', { namespace: `team-${'a'.repeat(60)}` }],
+    ['a label ending in -', { serviceaccount: 'api-' }],
+    ['a percent-encoded slash in a URI segment', { serviceaccount: 'a%2Fb' }],
+    ['a dot segment in a URI', { serviceaccount: '..' }],
+    ['a slash in a URI segment', { serviceaccount: 'a/b' }],
+    ['a control character', { serviceaccount: 'a\u0000' }],
+    ['an empty value', { serviceaccount: '' }],
+  ])('refuses a claim with %s', (_what, attributes) => {
+    const identity = oidcIdentity({ namespace: 'team-a', serviceaccount: 'api', ...attributes });
+    expect(() => evaluateCertificate(policy, identity, 'mesh')).toThrow(expect.objectContaining({ code: 'invalid_claim' }));
+  });
+
+  test('uppercase ASCII in a DNS claim is the same name (DNS ignores case); in a URI it stays as it is', async () => {
+    const upper = oidcIdentity({ namespace: 'team-A', serviceaccount: 'Api' });
+    expect((await namesFor({ dns: ['api.team-a.svc'] }, 'mesh', upper)).uris).toEqual(['spiffe://example.org/ns/team-A/sa/Api']);
+  });
+
+  test.each([
+    'spiffe://example.org/ns/team-a/sa/..',
+    'spiffe://example.org/ns/team-a/sa/%2e%2e',
+    'spiffe://example.org/ns/team-a/sa/a%2Fb',
+    'spiffe://example.org/ns/team-a/sa/a%5cb',
+    'spiffe://example.org/ns/team-a/sa/a\\b',
+    'not a uri',
+  ])('rejects a requested URI not in normal form: %s', (uri) => {
+    const { profile } = allowed(evaluateCertificate(policy, teamA, 'mesh'));
+    const csr = { pem: '', keyType: 'EC_prime256v1' as const, publicKeyFingerprint: 'x', names: { dns: [], uris: [uri], ips: [] } };
+    expect(() => decideNames(profile, csr)).toThrow(expect.objectContaining({ code: 'csr_invalid_name' }));
   });
 
   test('rejects a CN the profile does not allow', async () => {
@@ -298,5 +334,74 @@ describe('validity', () => {
 
   test('is nothing when the CA is about to expire', () => {
     expect(certificateValidity({ maxSeconds: 86400, now, caNotAfter: new Date('2030-01-01T00:05:00Z') })).toBeUndefined();
+  });
+});
+
+describe('rendering a profile for a caller', () => {
+  const profile = (extra: Record<string, unknown>) => certificateProfileSchema.parse({ name: 'p', caArn: CA, ...extra });
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'rendered';
+    } catch (error) {
+      return (error as ValidationError).code;
+    }
+  };
+
+  test('an IP value may not choose the prefix or leave the address family', () => {
+    const ip = profile({ san: { ip: ['10.${octet}.0.0/16'] }, addNames: { ip: ['10.0.0.${octet}'] } });
+    expect(compileProfile(ip, { octet: '7' }).addNames.ips).toEqual(['10.0.0.7']);
+    expect(code(() => compileProfile(ip, { octet: '0/0' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(ip, { octet: '300' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ san: { ip: ['${net}'] } }), { net: '0.0.0.0/0' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ addNames: { ip: ['${a}'] } }), { a: 'fd00::1' }))).toBe('rendered');
+    expect(code(() => compileProfile(profile({ addNames: { ip: ['${a}'] } }), { a: 'fd00::g' }))).toBe('invalid_claim');
+    // A template's own bad IP pattern is dropped (the schema refuses literal ones at load).
+    expect(compileProfile(profile({ san: { ip: ['10.0.0.1/${bits}'] } }), { bits: '8' }).ips).toHaveLength(1);
+  });
+
+  test('an added CN takes one label per value and at most 64 characters', () => {
+    const cn = profile({ addNames: { commonName: '${sa}.${ns}' } });
+    expect(compileProfile(cn, { sa: 'API', ns: 'team-a' }).addNames.commonName).toBe('API.team-a');
+    expect(code(() => compileProfile(cn, { sa: 'api.x', ns: 'team-a' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(cn, { sa: 'a'.repeat(60), ns: 'team' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(cn, { sa: 'a'.repeat(58), ns: 'team' }))).toBe('rendered');
+  });
+
+  test('an added DNS name must stay a valid name; a label may hold several values', () => {
+    const dns = profile({ addNames: { dns: ['${a}-${b}.svc'] } });
+    expect(compileProfile(dns, { a: 'x', b: 'Y' }).addNames.dns).toEqual(['x-y.svc']);
+    expect(code(() => compileProfile(dns, { a: 'x', b: 'y'.repeat(62) }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ addNames: { dns: ['${a}.svc'] } }), { a: '-x' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ addNames: { dns: ['${a}.svc'] } }), { a: '_x' }))).toBe('rendered');
+    const long = profile({ addNames: { dns: ['${a}.${a}.${a}.${a}.x'] } });
+    expect(code(() => compileProfile(long, { a: 'a'.repeat(63) }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(long, { a: 'a'.repeat(62) }))).toBe('rendered');
+  });
+
+  test('an added URI must already be in normal form', () => {
+    const uri = profile({ addNames: { uri: ['spiffe://${td}/ns/${ns}'] } });
+    expect(compileProfile(uri, { td: 'example.org', ns: 'a~b' }).addNames.uris).toEqual(['spiffe://example.org/ns/a~b']);
+    expect(code(() => compileProfile(profile({ addNames: { uri: ['https://${h}/x'] } }), { h: 'EXAMPLE.org' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ addNames: { uri: ['${scheme}'] } }), { scheme: 'x' }))).toBe('invalid_claim');
+    expect(code(() => compileProfile(profile({ addNames: { uri: ['spiffe://example.org/${a}'] } }), { a: '.' }))).toBe('invalid_claim');
+  });
+
+  test('a URI pattern: * is one segment, values are literal, a pattern with a wildcard is not normalised', () => {
+    const glob = compileNamePattern('spiffe://example.org/ns/${ns}/sa/*', { ns: 'a.b' }, 'uri');
+    expect(matchGlob(glob, 'spiffe://example.org/ns/a.b/sa/x')).toBe(true);
+    expect(matchGlob(glob, 'spiffe://example.org/ns/aXb/sa/x')).toBe(false);
+    expect(matchGlob(glob, 'spiffe://example.org/ns/a.b/sa/x/y')).toBe(false);
+    expect(matchGlob(glob, 'spiffe://example.org/NS/a.b/sa/x')).toBe(false);
+    expect(code(() => compileNamePattern('spiffe://example.org/ns/${ns}', { ns: '..' }, 'uri'))).toBe('invalid_claim');
+    expect(code(() => compileNamePattern('spiffe://example.org/ns/${ns}', { ns: 'x' }, 'uri'))).toBe('rendered');
+  });
+
+  test('a DNS pattern: * is one label, case is ignored, a label with a wildcard is not checked', () => {
+    const glob = compileNamePattern('*.${ns}.svc', { ns: 'Team-A' }, 'dns');
+    expect(matchGlob(glob, 'x.team-a.svc')).toBe(true);
+    expect(matchGlob(glob, 'x.y.team-a.svc')).toBe(false);
+    expect(code(() => compileNamePattern('*${ns}.svc', { ns: 'a'.repeat(70) }, 'dns'))).toBe('rendered');
+    expect(code(() => compileNamePattern('x${ns}.svc', { ns: 'a'.repeat(63) }, 'dns'))).toBe('invalid_claim');
   });
 });

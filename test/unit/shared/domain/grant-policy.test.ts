@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../../../../shared/domain/errors';
+import { InvalidClaimError } from '../../../../shared/domain/template';
 import { evaluateCredentials, explainRules, isAdmin, roleTemplateMatches, rulesFor, type CredentialsDecision } from '../../../../shared/domain/grant-policy';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
@@ -251,28 +252,90 @@ rules:
   });
 
   describe('${claim} substitution is literal', () => {
-    test('a claim containing * does not widen a role pattern', () => {
-      const wildcard = oidcIdentity({ namespace: '*' });
-      expect(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
-      // It still gets the role its literal value names.
-      expect(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/*-reader`).allowed).toBe(true);
+    const refusal = (identity: ReturnType<typeof oidcIdentity>, roleArn: string) => {
+      try {
+        evaluateCredentials(policy, identity, roleArn);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidClaimError);
+        return { code: (error as InvalidClaimError).code, details: (error as InvalidClaimError).details };
+      }
+      throw new Error('expected invalid_claim');
+    };
+
+    test('a claim containing * cannot widen a role pattern: it is refused, naming the claim', () => {
+      expect(refusal(oidcIdentity({ namespace: '*' }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`)).toEqual({
+        code: 'invalid_claim',
+        details: { claim: 'namespace', reason: expect.stringContaining('role ARN') },
+      });
+      expect(refusal(oidcIdentity({ namespace: '*' }), `arn:aws:iam::${ACCOUNT}:role/x-reader`).code).toBe('invalid_claim');
     });
 
-    test('a claim containing ? or regular-expression characters stays literal', () => {
-      expect(evaluateCredentials(policy, oidcIdentity({ namespace: 'team-?' }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
+    test.each(['team-?', 'a/b', 'a:b', '${x}', 'team\u0000a', 'team\u0085a', 'ａ', 'a／b', '', '..', 'x'.repeat(257)])('a claim %p in a role name is refused', (namespace) => {
+      expect(refusal(oidcIdentity({ namespace }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).code).toBe('invalid_claim');
+    });
+
+    test('IAM name characters in a claim are literal, not regular-expression syntax', () => {
       expect(evaluateCredentials(policy, oidcIdentity({ namespace: '.+' }), `arn:aws:iam::${ACCOUNT}:role/team-b-reader`).allowed).toBe(false);
+      expect(evaluateCredentials(policy, oidcIdentity({ namespace: '.+' }), `arn:aws:iam::${ACCOUNT}:role/.+-reader`).allowed).toBe(true);
     });
 
-    test('a claim containing * is escaped in the session policy, so IAM reads it literally', () => {
-      const wildcard = oidcIdentity({ namespace: 'team-*' });
-      const decision = allowed(evaluateCredentials(policy, wildcard, `arn:aws:iam::${ACCOUNT}:role/team-*-reader`));
-      expect(JSON.stringify(decision.grant.sessionPolicy)).toContain('arn:aws:s3:::team-${*}-data/*');
+    test('roleTemplateMatches: the template\'s own wildcards stay wildcards, values stay literal', () => {
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a' }, 'arn:aws:iam::111122223333:role/a-x')).toBe(true);
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a.b' }, 'arn:aws:iam::111122223333:role/a.b-x')).toBe(true);
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}', { ns: 'a.c' }, 'arn:aws:iam::111122223333:role/abc')).toBe(false);
+      expect(roleTemplateMatches('arn:aws:iam::*:role/?${ns}', { ns: 'a' }, 'arn:aws:iam::111122223333:role/xa')).toBe(true);
     });
 
-    test('roleTemplateMatches: the template\'s own wildcards stay wildcards', () => {
-      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a' }, 'arn:aws:iam::1:role/a-x')).toBe(true);
-      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-*', { ns: 'a*' }, 'arn:aws:iam::1:role/ab-x')).toBe(false);
-      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}', { ns: 'a.c' }, 'arn:aws:iam::1:role/abc')).toBe(false);
+    test('roleTemplateMatches ignores case, as IAM role names do', () => {
+      expect(roleTemplateMatches('arn:aws:iam::*:role/${ns}-app', { ns: 'Team-A' }, 'arn:aws:iam::111122223333:role/team-a-APP')).toBe(true);
+    });
+
+    test('a value must leave the ARN valid where the template put it', () => {
+      const code = (template: string, attributes: Record<string, string>) => {
+        try {
+          roleTemplateMatches(template, attributes, 'arn:aws:iam::111122223333:role/x');
+          return 'rendered';
+        } catch (error) {
+          return (error as InvalidClaimError).code;
+        }
+      };
+      expect(code('arn:aws:iam::${acct}:role/x', { acct: '111122223333' })).toBe('rendered');
+      expect(code('arn:aws:iam::${acct}:role/x', { acct: '1111' })).toBe('invalid_claim');
+      expect(code('arn:${p}:iam::111122223333:role/x', { p: 'aws' })).toBe('rendered');
+      expect(code('arn:${p}:iam::111122223333:role/x', { p: 'AWS' })).toBe('invalid_claim');
+      expect(code('arn:aws:iam::111122223333:role/${a}/x', { a: 'team' })).toBe('rendered');
+      expect(code('arn:aws:iam::111122223333:role/.${a}/x', { a: '.' })).toBe('invalid_claim');
+      expect(code('arn:aws:iam::111122223333:role/p${a}/x', { a: '.' })).toBe('invalid_claim');
+      expect(code('arn:aws:iam::111122223333:role/x${a}', { a: 'y'.repeat(63) })).toBe('rendered');
+      expect(code('arn:aws:iam::111122223333:role/x${a}', { a: 'y'.repeat(64) })).toBe('invalid_claim');
+      expect(code('arn:aws:iam::111122223333:role/${a}/*', { a: 'p'.repeat(200) })).toBe('rendered');
+      expect(code('arn:aws:iam::111122223333:role/${a}/${a}/${a}/*', { a: 'p'.repeat(200) })).toBe('invalid_claim');
+      expect(code('arn:aws:iam::111122223333:role/${a}/p/*', { a: 'p'.repeat(255) })).toBe('rendered');
+      expect(code('arn:aws:iam::111122223333:role/${a}/pp/*', { a: 'p'.repeat(255) })).toBe('rendered');
+    });
+
+    test('a claim is IAM-escaped in the session policy, so IAM reads it literally; a tag value STS refuses names its claim', () => {
+      const text = (tags: string) => `
+version: 1
+issuers: [{ id: k8s, url: "https://oidc.example.com", audiences: [nocreds] }]
+rules:
+  - id: r
+    callers: [{ oidc: k8s }]
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/app"]
+      sessionPolicy: { Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::\${team}-data/*" }] }
+      sessionTags: ${tags}
+`;
+      const role = `arn:aws:iam::${ACCOUNT}:role/app`;
+      const decision = allowed(evaluateCredentials(parseGrantPolicy(text('{}')), oidcIdentity({ team: 't*?$' }), role));
+      expect(JSON.stringify(decision.grant.sessionPolicy)).toContain('arn:aws:s3:::t${*}${?}${$}-data/*');
+      expect(allowed(evaluateCredentials(parseGrantPolicy(text('{ team: "team=${team}" }')), oidcIdentity({ team: 'a b@c+d' }), role)).grant.sessionTags).toEqual({ team: 'team=a b@c+d' });
+      expect(() => evaluateCredentials(parseGrantPolicy(text('{ team: "${team}" }')), oidcIdentity({ team: 't*' }), role)).toThrow(
+        expect.objectContaining({ code: 'invalid_claim', details: expect.objectContaining({ claim: 'team' }) }),
+      );
+      expect(() => evaluateCredentials(parseGrantPolicy(text('{ team: "x${team}" }')), oidcIdentity({ team: 't'.repeat(256) }), role)).toThrow(
+        expect.objectContaining({ code: 'invalid_claim' }),
+      );
     });
   });
 
@@ -289,6 +352,51 @@ rules:
     const decision = evaluateCredentials(policy, noSa, `arn:aws:iam::${ACCOUNT}:role/team-a-reader`);
     expect(decision.allowed).toBe(false);
     expect(decision.reason).toContain('rule "team-apps" needs attribute "serviceaccount"');
+  });
+
+  test('a rule matches only when every one of its claim conditions holds', () => {
+    const text = `
+version: 1
+issuers: [{ id: gh, url: "https://token.example.com", audiences: [x] }]
+rules:
+  - id: main-of-api
+    callers: [{ oidc: gh, claims: { repository: "acme/api", ref: ["refs/heads/main", "refs/tags/v*"] } }]
+    credentials: { roles: ["arn:aws:iam::${ACCOUNT}:role/deploy"] }
+`;
+    const p = parseGrantPolicy(text);
+    const caller = (claims: Record<string, string>) => oidcIdentity(claims, 'gh');
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/heads/main' })).map((r) => r.id)).toEqual(['main-of-api']);
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/tags/v1' })).map((r) => r.id)).toEqual(['main-of-api']);
+    expect(rulesFor(p, caller({ repository: 'acme/api', ref: 'refs/heads/dev' }))).toEqual([]);
+    expect(rulesFor(p, caller({ repository: 'acme/web', ref: 'refs/heads/main' }))).toEqual([]);
+    expect(rulesFor(p, caller({ repository: 'acme/api' }))).toEqual([]);
+    // Claim values compare exactly (they are not role names).
+    expect(rulesFor(p, caller({ repository: 'ACME/api', ref: 'refs/heads/main' }))).toEqual([]);
+  });
+
+  test('IAM caller patterns compare role names case-insensitively, as IAM does', () => {
+    expect(rulesFor(policy, iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/CI-Runner/s1`)).map((r) => r.id)).toEqual(['ci']);
+  });
+
+  test('an assumed-role caller pattern is refused in a list too, at its own index', () => {
+    const text = `version: 1
+rules:
+  - id: r
+    callers:
+      - iam:
+          - "arn:aws:iam::${ACCOUNT}:role/ok"
+          - "arn:aws:sts::${ACCOUNT}:assumed-role/x/*"
+`;
+    expect(parseError(text)).toMatch(/grants\.yaml:7 rules\[0\]\.callers\[0\]\.iam\[1\]: "arn:aws:sts::111122223333:assumed-role\/x\/\*" can never match/);
+    expect(parseError(text.replace('arn:aws:sts::', 'arn:aws:iam::').replace(':assumed-role/x/', ':assumed-role/x/'))).toMatch(/iam\[1\]: .*can never match/);
+    expect(() => parseGrantPolicy(text.replace(`"arn:aws:sts::${ACCOUNT}:assumed-role/x/*"`, `"arn:aws:iam::${ACCOUNT}:role/x"`))).not.toThrow();
+  });
+
+  test('explainRules shows a role template a claim cannot be used in, without failing', () => {
+    const explained = explainRules(policy, oidcIdentity({ namespace: 'a/b' }));
+    expect(explained.find((r) => r.id === 'team-apps')?.roles).toEqual([
+      `arn:aws:iam::${ACCOUNT}:role/\${namespace}-* (attribute "namespace" cannot be used: in a role ARN a value may only use letters, digits and _ + = , . @ - (no /, :, * or ?))`,
+    ]);
   });
 
   test('rulesFor, explainRules and isAdmin show only the caller\'s own rules', () => {

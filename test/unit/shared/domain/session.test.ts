@@ -3,6 +3,7 @@ import type { CredentialsGrant } from '../../../../shared/domain/grant-policy';
 import { CALLER_TAG, compileSession, LEASE_TAG, sessionForLease, STS_LIMITS, type RequestedSession } from '../../../../shared/domain/session';
 import type { PolicyDocument } from '../../../../shared/domain/session-policy';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
+import { fitSourceIdentity } from '../../../../shared/domain/identity';
 
 const LEASE_ID = '01TEST00000000000000000001';
 const identity = oidcIdentity({ namespace: 'team-a', serviceaccount: 'api' });
@@ -34,7 +35,7 @@ describe('compileSession', () => {
     expect(sessionForLease(compileSession(grant, {}, identity), LEASE_ID)).toEqual({
       roleArn: grant.roleArn,
       roleSessionName: LEASE_ID,
-      sourceIdentity: 'k8s.system.serviceaccount.team-a.api',
+      sourceIdentity: fitSourceIdentity('k8s:system:serviceaccount:team-a:api'),
       durationSeconds: 1800,
       policy: JSON.stringify(GRANT_POLICY),
       policyArns: grant.policyArns,

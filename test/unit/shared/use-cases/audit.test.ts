@@ -1,7 +1,7 @@
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { AUDIT_COMPLETED, AUDIT_FINDING, runAudit } from '../../../../shared/use-cases/run-audit';
-import { FixedClock, InMemoryLeaseStore, InMemoryReportStore, RecordingEventPublisher, RecordingMetricPublisher } from '../../../fakes';
-import { auditGrants, auditLeases, NOW, ROLE, teamA } from './audit-fixture';
+import { FixedClock, InMemoryLeaseStore, InMemoryReportStore, oidcIdentity, RecordingEventPublisher, RecordingMetricPublisher } from '../../../fakes';
+import { auditGrants, auditLeases, lease, NOW, ROLE, teamA } from './audit-fixture';
 
 function setup() {
   const fixtures = auditLeases();
@@ -114,3 +114,15 @@ test('lists leases the renewal job settled as abandoned, saying what it did, and
   expect(metrics.published.find((p) => p.metric.name === 'LeasesAbandoned')?.metric.value).toBe(2);
   expect(events.ofType(AUDIT_FINDING).map((e) => e.detail.finding)).toEqual(['abandoned']);
 });
+
+test('a lease whose holder the policy now refuses outright (an unusable claim, a role IAM would not take) is reported, not a crash', async () => {
+  const { deps } = setup();
+  const badClaim = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: ROLE, holder: oidcIdentity({ namespace: 'team-a/x', serviceaccount: 'api' }) });
+  const badRole = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: `arn:aws:iam::123456789012:role/${'r'.repeat(65)}` });
+  const leases = new InMemoryLeaseStore([badClaim, badRole]);
+  const { report } = await runAudit({ ...deps, leases });
+  expect(ids(report.findings.noLongerAllowed)).toEqual(ids([badClaim, badRole]));
+  expect(report.findings.noLongerAllowed.map((l) => l.note).join('\n')).toMatch(/"namespace" attribute cannot be used[\s\S]*64/);
+});
+
+const HOUR_MS = 3_600_000;

@@ -2,6 +2,7 @@ import { AccessDeniedError, ConflictError, DependencyDeniedError, DependencyUnav
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { vendCredentials, type VendCredentialsDeps, type VendCredentialsRequest } from '../../../../shared/use-cases/vend-credentials';
 import { FixedClock, InMemoryLeaseStore, oidcIdentity, RecordingRoleAssumer, SequentialIds } from '../../../fakes';
+import { fitSourceIdentity } from '../../../../shared/domain/identity';
 
 const ACCOUNT = '111122223333';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/team-a-reader`;
@@ -82,7 +83,7 @@ test('vends: lease written pending before STS, then active with the key id, expi
       ruleId: 'team-apps',
       requestId: 'req-1',
       roleArn: ROLE,
-      sourceIdentity: 'k8s.system.serviceaccount.team-a.api',
+      sourceIdentity: fitSourceIdentity('k8s:system:serviceaccount:team-a:api'),
       durationSeconds: 900,
       status: 'active',
       issuedAt: '2030-01-01T00:00:00.000Z',
@@ -105,7 +106,7 @@ test('asks STS for exactly the compiled session: lease id as session name, calle
     {
       roleArn: ROLE,
       roleSessionName: '01TEST00000000000000000001',
-      sourceIdentity: 'k8s.system.serviceaccount.team-a.api',
+      sourceIdentity: fitSourceIdentity('k8s:system:serviceaccount:team-a:api'),
       durationSeconds: 1800,
       // Always sent as Version 2012-10-17 (the grant omits it, which IAM would read as 2008-10-17).
       policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::team-a-data/*' }] }),
@@ -126,7 +127,8 @@ describe('a rejected request writes no lease and makes no STS call', () => {
     ['a duration beyond the grant', { durationSeconds: 3600 }, ValidationError, 'duration_exceeds_grant'],
     ['a session policy wider than the grant', { policy: { Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] } }, ValidationError, 'session_policy_widens_grant'],
     ['a managed policy the grant does not list', { policyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] }, ValidationError, 'policy_arn_not_granted'],
-    ['a tag value over 256 characters from a claim', { identity: oidcIdentity({ namespace: `team-${'x'.repeat(300)}` }), roleArn: `arn:aws:iam::${ACCOUNT}:role/team-${'x'.repeat(300)}-r` }, ValidationError, 'session_tag_too_long'],
+    ['a claim too long for the grant\'s templates', { identity: oidcIdentity({ namespace: `team-${'x'.repeat(300)}` }), roleArn: `arn:aws:iam::${ACCOUNT}:role/team-x-r` }, AccessDeniedError, 'invalid_claim'],
+    ['a role name over IAM\'s 64 characters', { roleArn: `arn:aws:iam::${ACCOUNT}:role/team-${'x'.repeat(300)}-r` }, ValidationError, 'role_name_too_long'],
   ])('%s', async (_what, change, errorClass, code) => {
     const { deps, request, leases, sts, ids } = setup();
     const error = await rejectionOf(vendCredentials(deps, { ...request, ...change }));
