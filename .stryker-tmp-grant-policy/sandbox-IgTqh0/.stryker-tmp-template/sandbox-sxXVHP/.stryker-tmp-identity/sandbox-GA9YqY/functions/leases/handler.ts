@@ -1,0 +1,54 @@
+// @ts-nocheck
+// 
+// 
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Context } from 'aws-lambda';
+import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
+import { IamSessionRevoker, revokerRoleIamClients } from '../../shared/adapters/iam-session-revoker';
+import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
+import { logger } from '../../shared/adapters/logger';
+import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
+import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
+import { systemClock, ulidGenerator } from '../../shared/adapters/system';
+import { loadConfig, loadLeaseOperationsConfig, sdkClientConfig } from '../../shared/config';
+import { NotFoundError } from '../../shared/domain/errors';
+import { PageCursors } from '../../shared/domain/page-cursor';
+import { errorResponse } from '../../shared/http/errors';
+import { requestIdOf, type HttpEvent } from '../../shared/http/event';
+import { leasesRoutes, routeOf } from './routes';
+
+// Composition root: everything is built once per cold start.
+const config = loadConfig();
+const operations = loadLeaseOperationsConfig();
+const sts = new STSClient(sdkClientConfig(config));
+const onLeaseWriteFailure = (leaseId: string, error: unknown) => logger.error('lease left pending after a failure', { leaseId, error: error as Error });
+const routes = leasesRoutes({
+  grants: config.grants,
+  leases: new DynamoLeaseStore(new DynamoDBClient(sdkClientConfig(config)), config.tableName),
+  clock: systemClock,
+  ids: ulidGenerator(),
+  cursors: new PageCursors(operations.cursorKey),
+  authenticator: brokerAuthenticator(config.grants, config),
+  // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
+  ...(operations.revocationEnabled ? { sessionRevoker: sessionRevoker() } : {}),
+  credentials: { roleAssumer: new StsRoleAssumer(sts), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
+  certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
+});
+
+/** One function serves GET /v1/leases, GET /v1/leases/{id}, POST .../revoke and POST .../renew. */
+export const handler = async (event: HttpEvent, context: Context) => {
+  const route = routeOf(event);
+  if (!route) return errorResponse(new NotFoundError('route_not_found', 'No such lease route.'), requestIdOf(event));
+  return routes[route](event, context);
+};
+
+/**
+ * Deny policies are written in the role's own account, through the revoker role there (never with
+ * the broker's own IAM client, which would write on a same-named role in the broker's account).
+ */
+function sessionRevoker(): IamSessionRevoker {
+  const clients = revokerRoleIamClients({ sts, iamConfig: sdkClientConfig(config), ...(operations.revokerRoleName ? { roleName: operations.revokerRoleName } : {}) });
+  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix });
+}

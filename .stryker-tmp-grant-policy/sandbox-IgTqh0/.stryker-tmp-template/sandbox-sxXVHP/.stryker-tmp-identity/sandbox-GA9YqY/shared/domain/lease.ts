@@ -1,0 +1,187 @@
+// @ts-nocheck
+// 
+// 
+import { ConflictError } from './errors';
+import type { Identity } from './identity';
+
+/**
+ * A lease records one grant: who got what, when, until when, and what became of it.
+ *
+ *   pending --activate--> active --expire--> expired
+ *      |                    '-----revoke--> revoked
+ *      |--fail--> failed
+ *      '--abandon--> abandoned
+ *
+ * `pending` is written before STS or PCA is called, so nothing leaves the broker unrecorded.
+ * `failed`: the dependency refused, so nothing was issued. `abandoned`: the renewal job settled a
+ * lease that stayed pending past its grace period (the function died, or the write after STS or PCA
+ * failed, or the call's outcome is unknown): whatever may have been issued never reached the
+ * caller, so the job blocked the STS session or revoked the certificate, and says so on the lease.
+ * No lease stays pending: see `mustSettle`.
+ */
+export type LeaseKind = 'credentials' | 'certificate';
+export const LEASE_STATUSES = ['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned'] as const;
+export type LeaseStatus = (typeof LEASE_STATUSES)[number];
+
+export interface Lease {
+  readonly leaseId: string;
+  readonly kind: LeaseKind;
+  readonly caller: string;
+  readonly ruleId: string;
+  readonly status: LeaseStatus;
+  readonly requestId: string;
+  /** ISO 8601. */
+  readonly issuedAt: string;
+  /** ISO 8601: when the credential or certificate stops being valid (planned, then actual). */
+  readonly expiresAt: string;
+  /** Epoch seconds after which DynamoDB may delete the record. */
+  readonly ttl: number;
+  readonly updatedAt: string;
+  /** credentials */
+  readonly roleArn?: string;
+  readonly accessKeyId?: string;
+  readonly assumedRoleArn?: string;
+  readonly sourceIdentity?: string;
+  readonly packedPolicySize?: number;
+  readonly durationSeconds?: number;
+  /** certificate */
+  readonly caArn?: string;
+  readonly serialNumber?: string;
+  readonly certificateArn?: string;
+  readonly profile?: string;
+  readonly names?: readonly string[];
+  /** The CSR the certificate was issued from (public): a renewal reuses the same key. */
+  readonly csr?: string;
+  /**
+   * failed / abandoned: why. On a pending lease: the error of a call whose outcome is unknown (a
+   * timeout, a dropped connection, a 5xx), kept for the renewal job that settles the lease.
+   */
+  readonly failureReason?: string;
+  /** revoked, and abandoned when something was blocked or revoked */
+  readonly revokedAt?: string;
+  readonly revokeReason?: string;
+  /** How a revoked or abandoned credentials lease's session was blocked (see SessionRevoker), or `none`. */
+  readonly revocationMethod?: 'session-deny' | 'token-issue-time-cutoff' | 'none';
+  /**
+   * A pending certificate lease whose id the caller was given (HTTP 202, a renewal event): the
+   * holder collects the certificate with GET /v1/leases/{id}, so the renewal job finishes the lease
+   * rather than revoking the certificate as undelivered.
+   */
+  readonly acknowledgedAt?: string;
+  /** Who the lease was granted to, as authenticated then: lets the jobs re-check the grant. */
+  readonly identity?: Identity;
+  /** renewal chain */
+  readonly renewedFrom?: string;
+  readonly renewedBy?: string;
+}
+
+const TRANSITIONS: Record<LeaseStatus, readonly LeaseStatus[]> = {
+  pending: ['active', 'failed', 'abandoned'],
+  active: ['expired', 'revoked'],
+  expired: [],
+  revoked: [],
+  failed: [],
+  abandoned: [],
+};
+
+export function canTransition(from: LeaseStatus, to: LeaseStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(lease: Lease, to: LeaseStatus): void {
+  if (!canTransition(lease.status, to)) {
+    throw new ConflictError('invalid_lease_transition', `Lease ${lease.leaseId} is ${lease.status} and cannot become ${to}.`);
+  }
+}
+
+/** How long a lease record is kept after it expires before DynamoDB's TTL may delete it. */
+export const DEFAULT_RETENTION_SECONDS = 90 * 24 * 3600;
+
+export interface NewLease {
+  readonly leaseId: string;
+  readonly kind: LeaseKind;
+  readonly caller: string;
+  readonly ruleId: string;
+  readonly requestId: string;
+  readonly now: Date;
+  readonly expiresAt: Date;
+  readonly retentionSeconds?: number;
+  readonly roleArn?: string;
+  readonly sourceIdentity?: string;
+  readonly durationSeconds?: number;
+  readonly caArn?: string;
+  readonly profile?: string;
+  readonly names?: readonly string[];
+  readonly csr?: string;
+  readonly renewedFrom?: string;
+  readonly identity?: Identity;
+}
+
+export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SECONDS): number {
+  return Math.floor(expiresAt.getTime() / 1000) + retentionSeconds;
+}
+
+export function pendingLease(input: NewLease): Lease {
+  const { now, expiresAt, retentionSeconds, ...rest } = input;
+  const lease: Lease = {
+    ...rest,
+    status: 'pending',
+    issuedAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    ttl: ttlFor(expiresAt, retentionSeconds),
+  };
+  return Object.fromEntries(Object.entries(lease).filter(([, v]) => v !== undefined)) as unknown as Lease;
+}
+
+/**
+ * How long a lease may stay pending before the renewal job settles it, by default. It must be
+ * longer than any request holds a lease pending (the functions time out after 29 s; a renewal job
+ * run issues each certificate within seconds) and, with the job running every 5 minutes, leave the
+ * job time to settle a lease before the shortest session (15 minutes) expires.
+ */
+export const DEFAULT_PENDING_GRACE_SECONDS = 300;
+export const MIN_PENDING_GRACE_SECONDS = 60;
+export const MAX_PENDING_GRACE_SECONDS = 600;
+
+/**
+ * Whether the renewal job must settle this pending lease now: its grace period has passed (the
+ * request that wrote it is over, one way or another), or what it may have issued has expired.
+ * Either way no lease is pending after its credential's expiry plus one run of the job.
+ */
+export function mustSettle(lease: Lease, now: Date, graceSeconds = DEFAULT_PENDING_GRACE_SECONDS): boolean {
+  if (lease.status !== 'pending') return false;
+  const settleAt = Math.min(Date.parse(lease.issuedAt) + graceSeconds * 1000, Date.parse(lease.expiresAt));
+  return now.getTime() >= settleAt;
+}
+
+/** What an abandoned lease records: why, and what was blocked or revoked (the caller never received it). */
+export interface Abandonment {
+  readonly reason: string;
+  readonly now: Date;
+  /** Credentials: how the session was blocked, or `none`. */
+  readonly revocationMethod?: NonNullable<Lease['revocationMethod']>;
+  /** Certificates: the serial of the certificate revoked at the CA. */
+  readonly revokedSerialNumber?: string;
+  readonly revokeReason?: string;
+}
+
+/** The changes that settle a pending lease as `abandoned`; refuses a lease that is not pending. */
+export function abandonedChanges(lease: Lease, abandonment: Abandonment): Partial<Lease> {
+  assertTransition(lease, 'abandoned');
+  const at = abandonment.now.toISOString();
+  const revoked = abandonment.revokedSerialNumber !== undefined || (abandonment.revocationMethod !== undefined && abandonment.revocationMethod !== 'none');
+  return {
+    status: 'abandoned',
+    failureReason: abandonment.reason.slice(0, 1024),
+    updatedAt: at,
+    ...(abandonment.revocationMethod ? { revocationMethod: abandonment.revocationMethod } : {}),
+    ...(abandonment.revokedSerialNumber ? { serialNumber: abandonment.revokedSerialNumber } : {}),
+    ...(revoked ? { revokedAt: at, ...(abandonment.revokeReason ? { revokeReason: abandonment.revokeReason } : {}) } : {}),
+  };
+}
+
+/** A lease is in force while active and not past its expiry (TTL deletion lags by days). */
+export function isInForce(lease: Lease, now: Date): boolean {
+  return lease.status === 'active' && Date.parse(lease.expiresAt) > now.getTime();
+}

@@ -1,0 +1,211 @@
+// @ts-nocheck
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigurationError } from './domain/errors';
+import { validateGrantPolicy, type GrantPolicy } from './domain/grant-policy';
+import { DEFAULT_PENDING_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS } from './domain/lease';
+
+/**
+ * The one configuration loader. Every function reads its settings from the environment here, once,
+ * at module scope; a bad setting fails the cold start loudly rather than a request quietly.
+ */
+export interface BrokerConfig {
+  readonly region: string;
+  /** Only for local runs and tests: where to send AWS API calls (a moto server). */
+  readonly awsEndpoint?: string;
+  readonly tableName: string;
+  readonly grants: GrantPolicy;
+  readonly leaseRetentionSeconds: number;
+  /** Identifies this broker in signed GetCallerIdentity proofs, so a proof cannot be replayed elsewhere. */
+  readonly serverId: string;
+  /** Limits of every AWS call (AWS_CALL_LIMITS unless NOCREDS_AWS_* override them: local runs and tests). */
+  readonly awsCallLimits?: AwsCallLimits;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigurationError('missing_setting', `The environment variable ${name} must be set.`);
+  return value;
+}
+
+/**
+ * The grant policy as JSON: the CDK construct converts the YAML or JSON file to JSON (validating
+ * it with line numbers) at synth time, so the functions need no YAML parser.
+ */
+function grantPolicyFromJson(text: string, source: string): GrantPolicy {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError('invalid_grant_policy', `${source} is not JSON; convert YAML with the CDK construct or \`npx tsx scripts/grants-to-json.ts\`.`, { cause: error });
+  }
+  return validateGrantPolicy(value, source);
+}
+
+export function loadGrantPolicy(env: Env): GrantPolicy {
+  if (env.NOCREDS_GRANT_POLICY) return grantPolicyFromJson(env.NOCREDS_GRANT_POLICY, 'NOCREDS_GRANT_POLICY');
+  const file = env.NOCREDS_GRANT_POLICY_FILE ?? `${env.LAMBDA_TASK_ROOT ?? '.'}/grants.json`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError('missing_grant_policy', `The grant policy file ${file} cannot be read.`, { cause: error });
+  }
+  return grantPolicyFromJson(text, file);
+}
+
+/** What verifying GetCallerIdentity proofs needs; functions without a lease table (whoami) read only this. */
+export function loadCallerProofConfig(env: Env = process.env): Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'serverId' | 'awsCallLimits'> {
+  return {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    awsEndpoint: env.NOCREDS_AWS_ENDPOINT || undefined,
+    serverId: serverIdOf(env),
+    awsCallLimits: awsCallLimitsFrom(env),
+  };
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigurationError('invalid_setting', `${name} must be a whole number, at least ${min}.`);
+  return value;
+}
+
+/**
+ * AWS_CALL_LIMITS, or what NOCREDS_AWS_CONNECT_TIMEOUT_MS, NOCREDS_AWS_REQUEST_TIMEOUT_MS and
+ * NOCREDS_AWS_MAX_ATTEMPTS say instead: for local runs against a slow emulator and for fault tests.
+ * Deployments leave them unset (infra does not set them).
+ */
+export function awsCallLimitsFrom(env: Env): AwsCallLimits {
+  return {
+    connectionTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_CONNECT_TIMEOUT_MS', AWS_CALL_LIMITS.connectionTimeoutMs, 1),
+    requestTimeoutMs: wholeNumber(env, 'NOCREDS_AWS_REQUEST_TIMEOUT_MS', AWS_CALL_LIMITS.requestTimeoutMs, 1),
+    maxAttempts: wholeNumber(env, 'NOCREDS_AWS_MAX_ATTEMPTS', AWS_CALL_LIMITS.maxAttempts, 1),
+  };
+}
+
+/**
+ * A deployed broker must name itself (infra sets a per-deployment id): a shared default would let
+ * a proof made for one broker be replayed at another. Only local runs fall back to `nocreds-local`.
+ */
+function serverIdOf(env: Env): string {
+  if (env.NOCREDS_SERVER_ID) return env.NOCREDS_SERVER_ID;
+  if (env.AWS_LAMBDA_FUNCTION_NAME) throw new ConfigurationError('missing_setting', 'NOCREDS_SERVER_ID must be set in Lambda: it binds GetCallerIdentity proofs to this one broker.');
+  return 'nocreds-local';
+}
+
+export function loadConfig(env: Env = process.env): BrokerConfig {
+  const retentionDays = Number(env.NOCREDS_LEASE_RETENTION_DAYS ?? '90');
+  if (!Number.isFinite(retentionDays) || retentionDays < 1) {
+    throw new ConfigurationError('invalid_setting', 'NOCREDS_LEASE_RETENTION_DAYS must be a number of days, at least 1.');
+  }
+  return {
+    ...loadCallerProofConfig(env),
+    tableName: required(env, 'NOCREDS_TABLE_NAME'),
+    grants: loadGrantPolicy(env),
+    leaseRetentionSeconds: retentionDays * 24 * 3600,
+  };
+}
+
+/** Settings of the lease functions (listing, revocation, the renewal and audit jobs). */
+export interface LeaseOperationsConfig {
+  /** Signs pagination cursors (HMAC-SHA256), so a cursor cannot be forged or reused by another caller. */
+  readonly cursorKey: Buffer;
+  /** Block revoked credentials sessions with an inline deny policy on their role (needs iam:PutRolePolicy). */
+  readonly revocationEnabled: boolean;
+  /** Names of the broker-managed inline deny policies on opted-in roles start with this. */
+  readonly revocationPolicyPrefix: string;
+  /** Path and name of the revoker role the broker assumes in a brokered role's account to write those policies. */
+  readonly revokerRoleName?: string;
+  /** EventBridge bus for nocreds events; unset: events are not published. */
+  readonly eventBusName?: string;
+  /** S3 bucket (and key prefix) for audit reports. */
+  readonly reportBucket?: string;
+  readonly reportPrefix: string;
+  /** How long a lease may stay pending before the renewal job settles it (blocks its session, revokes its certificate). */
+  readonly pendingGraceSeconds: number;
+}
+
+/**
+ * NOCREDS_CURSOR_KEY (a random string of at least 32 characters) signs cursors; in Lambda, infra derives it
+ * from a secret, and every instance must share it, so it is required there. Locally a random
+ * per-process key is enough: cursors only need to outlive one listing.
+ */
+export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperationsConfig {
+  let cursorKey: Buffer;
+  const configured = env.NOCREDS_CURSOR_KEY;
+  if (configured) {
+    if (configured.length < 32) throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY must be a random string of at least 32 characters.');
+    // A fixed-length key derived from the secret, whatever its alphabet.
+    cursorKey = createHash('sha256').update('nocreds-cursor-v1\n').update(configured, 'utf8').digest();
+  } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigurationError('missing_setting', 'NOCREDS_CURSOR_KEY must be set in Lambda: every instance must accept the cursors of the others.');
+  } else {
+    cursorKey = randomBytes(32);
+  }
+  const revocation = env.NOCREDS_REVOCATION_ENABLED ?? 'false';
+  if (revocation !== 'true' && revocation !== 'false') throw new ConfigurationError('invalid_setting', 'NOCREDS_REVOCATION_ENABLED must be "true" or "false".');
+  return {
+    cursorKey,
+    revocationEnabled: revocation === 'true',
+    revocationPolicyPrefix: env.NOCREDS_REVOCATION_POLICY_PREFIX || 'nocreds-revoked',
+    // Unset: the adapter's default (DEFAULT_REVOKER_ROLE_NAME), which BrokeredRole also uses.
+    revokerRoleName: env.NOCREDS_REVOKER_ROLE_NAME || undefined,
+    eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
+    reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
+    reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),
+    pendingGraceSeconds: pendingGraceSeconds(env),
+  };
+}
+
+function pendingGraceSeconds(env: Env): number {
+  const text = env.NOCREDS_PENDING_GRACE_SECONDS;
+  if (text === undefined || text === '') return DEFAULT_PENDING_GRACE_SECONDS;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < MIN_PENDING_GRACE_SECONDS || value > MAX_PENDING_GRACE_SECONDS) {
+    throw new ConfigurationError(
+      'invalid_setting',
+      `NOCREDS_PENDING_GRACE_SECONDS must be a whole number of seconds from ${MIN_PENDING_GRACE_SECONDS} (longer than any request holds a lease pending) to ${MAX_PENDING_GRACE_SECONDS} (so a lease is settled before the shortest session expires).`,
+    );
+  }
+  return value;
+}
+
+/**
+ * How long any one AWS call may take: the one place these numbers live. Each attempt may spend
+ * `connectionTimeoutMs` connecting and `requestTimeoutMs` waiting on a silent socket; `maxAttempts`
+ * bounds the retries (throttling and transient faults). A hung or timed-out dependency then becomes
+ * a 503 `*_unavailable` with Retry-After (shared/adapters/sdk-errors.ts), well before the function
+ * times out: `awsCallBudgetMs()` is under every API function's timeout and API Gateway's 29 s
+ * (test/infra/aws-call-budget.test.ts). Tests pass their own limits to `sdkClientConfig`.
+ */
+export interface AwsCallLimits {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export const AWS_CALL_LIMITS: AwsCallLimits = { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, maxAttempts: 2 };
+
+/** The SDK's standard retry strategy waits at most this long before a retry (throttling backoff, 2^1 x 500 ms). */
+const MAX_RETRY_DELAY_MS = 1_000;
+
+/** The longest one SDK call can take under these limits, retries and backoff included. */
+export function awsCallBudgetMs(limits: AwsCallLimits = AWS_CALL_LIMITS): number {
+  return limits.maxAttempts * (limits.connectionTimeoutMs + limits.requestTimeoutMs) + (limits.maxAttempts - 1) * MAX_RETRY_DELAY_MS;
+}
+
+/** Settings for every AWS SDK client the functions build: region, endpoint, timeouts, retries. */
+export function sdkClientConfig(config: Pick<BrokerConfig, 'region' | 'awsEndpoint' | 'awsCallLimits'>, limits: AwsCallLimits = config.awsCallLimits ?? AWS_CALL_LIMITS) {
+  return {
+    region: config.region,
+    ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+    // Bounded: a throttled STS must not be hammered, and API Gateway gives up after 29 s.
+    maxAttempts: limits.maxAttempts,
+    // Without these the SDK waits on a silent socket forever (its default request timeout is 0).
+    requestHandler: { connectionTimeout: limits.connectionTimeoutMs, requestTimeout: limits.requestTimeoutMs },
+  };
+}

@@ -1,0 +1,64 @@
+// @ts-nocheck
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
+import { DependencyDeniedError, ValidationError } from '../domain/errors';
+import type { SessionRequest } from '../domain/session';
+import type { AssumedSession, RoleAssumer } from '../ports';
+import { errorName, mapSdkError } from './sdk-errors';
+
+/** RoleAssumer on STS AssumeRole. Pass your own client (endpoint, retries, middleware). */
+export class StsRoleAssumer implements RoleAssumer {
+  constructor(private readonly client: STSClient) {}
+
+  async assumeRole(request: SessionRequest): Promise<AssumedSession> {
+    let output: AssumeRoleCommandOutput;
+    try {
+      output = await this.client.send(
+        new AssumeRoleCommand({
+          RoleArn: request.roleArn,
+          RoleSessionName: request.roleSessionName,
+          SourceIdentity: request.sourceIdentity,
+          DurationSeconds: request.durationSeconds,
+          Policy: request.policy,
+          PolicyArns: request.policyArns.length > 0 ? request.policyArns.map((arn) => ({ arn })) : undefined,
+          Tags: request.tags.map((t) => ({ Key: t.key, Value: t.value })),
+        }),
+      );
+    } catch (error) {
+      throw mapStsError(error, request.roleArn);
+    }
+    const c = output.Credentials;
+    const user = output.AssumedRoleUser;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.Arn || !user.AssumedRoleId) {
+      throw mapSdkError('STS', Object.assign(new Error('AssumeRole returned an incomplete response'), { name: 'InternalFailure' }));
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+      assumedRoleArn: user.Arn,
+      assumedRoleId: user.AssumedRoleId,
+      packedPolicySize: output.PackedPolicySize,
+    };
+  }
+}
+
+function mapStsError(error: unknown, roleArn: string) {
+  switch (errorName(error)) {
+    case 'AccessDenied':
+    case 'AccessDeniedException':
+      return new DependencyDeniedError(
+        'role_trust_denied',
+        `STS refused to let the broker assume ${roleArn}. The role's trust policy most likely does not allow the broker's role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity, or the role does not exist.`,
+        { cause: error },
+      );
+    case 'PackedPolicyTooLarge':
+    case 'PackedPolicyTooLargeException':
+      return new ValidationError('session_too_large', 'STS rejected the session: its policy and tags together exceed the packed size limit. Ask for a shorter session policy.', { cause: error });
+    case 'MalformedPolicyDocument':
+    case 'MalformedPolicyDocumentException':
+      return new ValidationError('invalid_session_policy', 'STS rejected the session policy as malformed.', { cause: error });
+    default:
+      return mapSdkError('STS', error);
+  }
+}

@@ -1,0 +1,304 @@
+// @ts-nocheck
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { localBundleOptions } from '../infra/broker-function';
+import { startLocalStack } from '../local/stack';
+
+/**
+ * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same
+ * machine (shared machines are noisy: a bare time means little). Results go to
+ * bench/results/latest.json. Budgets are from issue 7 and printed beside each figure.
+ */
+const ROOT = join(__dirname, '..');
+const OUT = join(ROOT, 'bench', '.out');
+const QUICK = process.argv.includes('--quick');
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
+const lines: string[] = [];
+const say = (line: string) => {
+  lines.push(line);
+  console.log(line);
+};
+
+const median = (xs: number[]) => percentile(xs, 50);
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+const verdict = (ok: boolean) => (ok ? 'within budget' : 'OVER BUDGET');
+
+// ---------------------------------------------------------------------------------------------
+// Cold start: bundle each function as infra/ deploys it (esbuild, minified, the SDK inside, the
+// same main fields) and time a fresh node process that loads it, against a bare handler's bundle.
+
+async function bundle(entry: string, outfile: string): Promise<number> {
+  await build(localBundleOptions(entry, outfile));
+  return statSync(outfile).size;
+}
+
+function timeLoad(file: string, env: NodeJS.ProcessEnv): number {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (run.status !== 0) throw new Error(`loading ${file} failed: ${run.stderr.toString().slice(0, 500)}`);
+  return elapsed;
+}
+
+async function coldStart() {
+  mkdirSync(OUT, { recursive: true });
+  const grantsFile = join(OUT, 'grants.json');
+  writeFileSync(grantsFile, JSON.stringify({ version: 1, issuers: [{ id: 'k8s', url: 'https://oidc.example.com', audiences: ['nocreds'], preset: 'kubernetes' }], rules: [] }));
+  const env = { PATH: process.env.PATH, NOCREDS_TABLE_NAME: 'leases', NOCREDS_GRANT_POLICY_FILE: grantsFile, AWS_REGION: 'us-east-1', NOCREDS_LOG_LEVEL: 'SILENT', NOCREDS_REPORT_BUCKET: 'audit', NOCREDS_EVENT_BUS_NAME: 'bus', NOCREDS_CURSOR_KEY: 'bench-cursor-key-0123456789abcdef' };
+  const bareEntry = join(OUT, 'bare-entry.js');
+  writeFileSync(bareEntry, 'exports.handler = async () => ({ statusCode: 200, body: "{}" });\n');
+  const bare = join(OUT, 'bare.js');
+  await bundle(bareEntry, bare);
+  // The floor for any function that calls STS and DynamoDB: those two clients and nothing else.
+  const floorEntry = join(OUT, 'sdk-floor-entry.js');
+  writeFileSync(
+    floorEntry,
+    `const { STSClient } = require('@aws-sdk/client-sts'); const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const sts = new STSClient({}); const ddb = new DynamoDBClient({});
+exports.handler = async () => ({ statusCode: 200, body: String(!!sts && !!ddb) });\n`,
+  );
+  const floor = join(OUT, 'sdk-floor.js');
+  const floorBytes = await bundle(floorEntry, floor);
+  const runs = QUICK ? 5 : 11;
+  const functions = readdirSync(join(ROOT, 'functions')).filter((fn) => existsSync(join(ROOT, 'functions', fn, 'handler.ts')));
+  const sizes: Record<string, number> = {};
+  for (const fn of functions) sizes[fn] = await bundle(join(ROOT, 'functions', fn, 'handler.ts'), join(OUT, `${fn}.js`));
+  // Interleave runs so drift in machine load hits every bundle alike.
+  const times: Record<string, number[]> = { bare: [], floor: [] };
+  timeLoad(bare, env);
+  for (let i = 0; i < runs; i++) {
+    times.bare?.push(timeLoad(bare, env));
+    times.floor?.push(timeLoad(floor, env));
+    for (const fn of functions) (times[fn] ??= []).push(timeLoad(join(OUT, `${fn}.js`), env));
+  }
+  const bareMs = median(times.bare ?? []);
+  say(`\nCold start (fresh node process loading the minified bundle; median of ${runs}; budget 2.5x, aim 1.8x)`);
+  say(`  bare handler: 1.00x (baseline)`);
+  const floorRatio = median(times.floor ?? []) / bareMs;
+  say(`  ${'STS+DynamoDB clients only (the SDK floor)'.padEnd(12)} ${floorRatio.toFixed(2)}x   ${(floorBytes / 1024).toFixed(0).padStart(5)} KiB`);
+  results.coldStartSdkFloor = { bytes: floorBytes, ratio: Number(floorRatio.toFixed(2)) };
+  const figures: Record<string, { bytes: number; ratio: number }> = {};
+  for (const fn of functions) {
+    const ratio = median(times[fn] ?? []) / bareMs;
+    figures[fn] = { bytes: sizes[fn] as number, ratio: Number(ratio.toFixed(2)) };
+    say(`  ${fn.padEnd(12)} ${ratio.toFixed(2)}x   ${((sizes[fn] as number) / 1024).toFixed(0).padStart(5)} KiB   ${verdict(ratio <= 2.5)}`);
+  }
+  results.coldStart = figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput: the local broker (in-memory ports, real JWT verification and middleware chain)
+// against a bare node:http JSON echo, under the same autocannon load, each in its own process.
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  token?: string;
+}
+
+function startChild(kind: 'echo' | 'broker'): Promise<Child> {
+  const file = kind === 'echo' ? 'echo-server.ts' : 'broker-server.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, file)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ process: child, ...(m as { url: string; token?: string }) }));
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+}
+
+function peakRss(child: Child): Promise<number> {
+  return new Promise((resolve) => {
+    child.process.once('message', (m) => resolve((m as { maxRssBytes: number }).maxRssBytes));
+    child.process.send('rss');
+  });
+}
+
+async function load(url: string, token: string | undefined, seconds: number) {
+  return autocannon({
+    url: `${url}/v1/credentials`,
+    method: 'POST',
+    connections: 10,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ role: 'arn:aws:iam::123456789012:role/team-a-app' }),
+  });
+}
+
+async function throughput() {
+  const seconds = QUICK ? 3 : 8;
+  const echo = await startChild('echo');
+  const broker = await startChild('broker');
+  try {
+    await load(echo.url, undefined, 1);
+    await load(broker.url, broker.token, 1);
+    const echoRun = await load(echo.url, undefined, seconds);
+    const brokerRun = await load(broker.url, broker.token, seconds);
+    const non2xx = brokerRun.non2xx + brokerRun.errors;
+    const ratio = brokerRun.requests.average / echoRun.requests.average;
+    const rss = await peakRss(broker);
+    const echoRss = await peakRss(echo);
+    say(`\nVend throughput (autocannon, 10 connections, ${seconds} s each; budget >= 0.5)`);
+    say(`  broker / bare echo: ${ratio.toFixed(2)}   ${verdict(ratio >= 0.5)}   (non-2xx or errors: ${non2xx})`);
+    say(`\nMemory: local broker peak RSS under that load ${(rss / 1048576).toFixed(0)} MiB = ${(rss / echoRss).toFixed(2)}x the bare echo's`);
+    results.throughput = { ratio: Number(ratio.toFixed(3)), brokerNon2xx: non2xx, seconds };
+    results.memory = { brokerPeakRssMiB: Math.round(rss / 1048576), ratioToEcho: Number((rss / echoRss).toFixed(2)) };
+  } finally {
+    echo.process.kill();
+    broker.process.kill();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency against moto, and STS economy.
+
+function countingProxy(target: string): Promise<{ url: string; count: () => number; stop: () => void }> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    count++;
+    const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, count: () => count, stop: () => server.close() })),
+  );
+}
+
+async function againstMoto() {
+  process.env.NOCREDS_LOG_LEVEL = 'SILENT';
+  const stack = await startLocalStack();
+  try {
+    const token = await stack.serviceAccountToken('team-a');
+    const role = `arn:aws:iam::${stack.accountId}:role/team-a-app`;
+    const sts = new STSClient({ region: 'us-east-1', endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const vend = (fresh: boolean) =>
+      fetch(`${stack.broker.url}/v1/credentials`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ role, fresh }) });
+    const n = QUICK ? 60 : 200;
+    for (let i = 0; i < 10; i++) {
+      await (await vend(true)).arrayBuffer();
+      await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `warm${i}` }));
+    }
+    const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    // The design's floor: the lease written pending, AssumeRole, the lease turned active, in
+    // that order (no credential may leave without its lease), made bare with the SDK.
+    const designFloor = async (i: number) => {
+      const item = { leaseId: { S: `bench-${i}` }, caller: { S: 'bench' }, status: { S: 'pending' }, expiresAt: { S: new Date().toISOString() } };
+      await ddb.send(new PutItemCommand({ TableName: stack.tableName, Item: item, ConditionExpression: 'attribute_not_exists(leaseId)' }));
+      await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `floor${i}` }));
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: stack.tableName,
+          Key: { leaseId: item.leaseId },
+          UpdateExpression: 'SET #s = :a',
+          ConditionExpression: '#s = :p',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':a': { S: 'active' }, ':p': { S: 'pending' } },
+        }),
+      );
+    };
+    const vendMs: number[] = [];
+    const bareMs: number[] = [];
+    const floorMs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let t = performance.now();
+      const response = await vend(true);
+      await response.arrayBuffer();
+      if (response.status !== 201) throw new Error(`vend answered ${response.status}`);
+      vendMs.push(performance.now() - t);
+      t = performance.now();
+      await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `bare${i}` }));
+      bareMs.push(performance.now() - t);
+      t = performance.now();
+      await designFloor(i);
+      floorMs.push(performance.now() - t);
+    }
+    const p50 = median(vendMs) / median(bareMs);
+    const p99 = percentile(vendMs, 99) / percentile(bareMs, 99);
+    say(`\nVend latency end to end against moto / a bare AssumeRole against the same moto (${n} sequential each; budget 2.5x)`);
+    say(`  p50: ${p50.toFixed(2)}x   ${verdict(p50 <= 2.5)}`);
+    say(`  p99: ${p99.toFixed(2)}x   ${verdict(p99 <= 2.5)}`);
+    const floorP50 = median(vendMs) / median(floorMs);
+    const floorP99 = percentile(vendMs, 99) / percentile(floorMs, 99);
+    say(`  for scale, against the three calls the design requires (PutItem pending, AssumeRole, UpdateItem active) made bare:`);
+    say(`  p50: ${floorP50.toFixed(2)}x   p99: ${floorP99.toFixed(2)}x   (that floor alone is ${(median(floorMs) / median(bareMs)).toFixed(2)}x a bare AssumeRole at p50)`);
+    results.latency = {
+      p50Ratio: Number(p50.toFixed(2)),
+      p99Ratio: Number(p99.toFixed(2)),
+      p50RatioToDesignFloor: Number(floorP50.toFixed(2)),
+      p99RatioToDesignFloor: Number(floorP99.toFixed(2)),
+      designFloorToAssumeRoleP50: Number((median(floorMs) / median(bareMs)).toFixed(2)),
+      samples: n,
+    };
+
+    // STS economy: count AssumeRole calls moto recorded.
+    const assumed = async () => ((await (await fetch(`${stack.moto.endpoint}/moto-api/data.json`)).json()) as { sts: { AssumedRole: unknown[] } }).sts.AssumedRole.length;
+    const before = await assumed();
+    const economyToken = await stack.serviceAccountToken('team-b');
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        fetch(`${stack.broker.url}/v1/credentials`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${economyToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ role: `arn:aws:iam::${stack.accountId}:role/team-b-app` }),
+        }).then((r) => r.status),
+      ),
+    );
+    const stsCalls = (await assumed()) - before;
+    say(`\nSTS economy`);
+    say(`  100 identical concurrent vend requests -> ${stsCalls} STS call(s)   (${burst.filter((s) => s === 201).length} answered 201; target 1)`);
+    results.stsEconomy = { concurrentVends: 100, stsCalls };
+
+    const providerPath = join(ROOT, 'client', 'provider.ts');
+    if (existsSync(providerPath)) {
+      const { fromNocreds } = (await import('../client/provider')) as unknown as { fromNocreds: (init: Record<string, unknown>) => unknown };
+      const proxy = await countingProxy(stack.broker.url);
+      try {
+        const client = new STSClient({
+          region: 'us-east-1',
+          endpoint: stack.moto.endpoint,
+          credentials: fromNocreds({ url: proxy.url, brokerUrl: proxy.url, role: `arn:aws:iam::${stack.accountId}:role/team-a-app`, auth: { oidc: { token: await stack.serviceAccountToken('team-a') } } }) as never,
+        });
+        const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+        await Promise.all(Array.from({ length: 100 }, () => client.send(new GetCallerIdentityCommand({}))));
+        say(`  100 concurrent SDK calls through fromNocreds -> ${proxy.count()} broker request(s)   (target 1)`);
+        results.stsEconomy = { ...(results.stsEconomy as object), sdkCalls: 100, brokerRequests: proxy.count() };
+      } catch (error) {
+        say(`  fromNocreds figure not measured: ${(error as Error).message}`);
+      } finally {
+        proxy.stop();
+      }
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  say(`nocreds benchmarks (${QUICK ? 'quick' : 'full'} run, node ${process.version}, ${results.cpus} cpus)`);
+  await coldStart();
+  await throughput();
+  await againstMoto();
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nResults written to bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

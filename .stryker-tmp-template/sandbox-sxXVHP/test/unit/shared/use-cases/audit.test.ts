@@ -1,0 +1,129 @@
+// @ts-nocheck
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
+import { AUDIT_COMPLETED, AUDIT_FINDING, runAudit } from '../../../../shared/use-cases/run-audit';
+import { FixedClock, InMemoryLeaseStore, InMemoryReportStore, oidcIdentity, RecordingEventPublisher, RecordingMetricPublisher } from '../../../fakes';
+import { auditGrants, auditLeases, lease, NOW, ROLE, teamA } from './audit-fixture';
+
+function setup() {
+  const fixtures = auditLeases();
+  const leases = new InMemoryLeaseStore(Object.values(fixtures));
+  const reports = new InMemoryReportStore();
+  const metrics = new RecordingMetricPublisher();
+  const events = new RecordingEventPublisher();
+  const deps = { grants: parseGrantPolicy(auditGrants), leases, clock: new FixedClock(NOW), reports, metrics, events };
+  return { fixtures, leases, reports, metrics, events, deps };
+}
+
+const ids = (lines: ReadonlyArray<{ leaseId: string }>) => lines.map((l) => l.leaseId).sort();
+
+test('reports each finding with exactly the leases it concerns', async () => {
+  const { fixtures: f, deps } = setup();
+  const { report } = await runAudit(deps);
+  expect(ids(report.findings.noLongerAllowed)).toEqual([f.roleNoLongerGranted.leaseId]);
+  expect(report.findings.noLongerAllowed[0]?.note).toContain('grants role arn:aws:iam::123456789012:role/team-a-admin');
+  expect(ids(report.findings.notRecheckable)).toEqual([f.noIdentity.leaseId]);
+  expect(ids(report.findings.stuckPending)).toEqual([f.stuckPending.leaseId]);
+  expect(ids(report.findings.failed)).toEqual([f.failed.leaseId]);
+  expect(ids(report.findings.revokedNotExpired)).toEqual([f.revokedStillValid.leaseId]);
+  expect(ids(report.findings.expiringSoon)).toEqual([f.expiringCertificate.leaseId]);
+});
+
+test('counts active leases by role, caller and profile, and issuance per day over the window', async () => {
+  const { deps } = setup();
+  const { report } = await runAudit(deps);
+  // In force: fine, fineCertificate, roleNoLongerGranted, noIdentity, expiringCertificate, expiringButRenewed.
+  expect(report.totals).toEqual({ active: 6, activeCredentials: 2, activeCertificates: 4, issuedInWindow: expect.any(Number) });
+  expect(report.activeByRole).toEqual([
+    { key: 'arn:aws:iam::123456789012:role/team-a-admin', count: 1 },
+    { key: ROLE, count: 1 },
+  ]);
+  expect(report.activeByCaller).toEqual([{ key: teamA.caller, count: 6 }]);
+  expect(report.activeByProfile).toEqual([{ key: 'mesh', count: 4 }]);
+  expect(report.issuanceByDay).toHaveLength(14);
+  const byDay = Object.fromEntries(report.issuanceByDay.map((d) => [d.day, d]));
+  // Today: fine, roleNoLongerGranted, stuckPending, recentPending, revokedStillValid, revokedExpired (failed leases are not issuances).
+  expect(byDay['2030-01-15']).toEqual({ day: '2030-01-15', credentials: 6, certificates: 0 });
+  expect(byDay['2030-01-14']).toEqual({ day: '2030-01-14', credentials: 1, certificates: 2 });
+  expect(Object.keys(byDay)).not.toContain('2029-12-06');
+});
+
+test('writes the report as JSON and HTML, dated and as latest', async () => {
+  const { deps, reports } = setup();
+  const { report, locations } = await runAudit(deps);
+  expect([...reports.objects.keys()].sort()).toEqual(['2030-01-15/report.html', '2030-01-15/report.json', 'latest/report.html', 'latest/report.json']);
+  expect(JSON.parse(reports.body('2030-01-15/report.json') as string)).toEqual(report);
+  expect(reports.objects.get('2030-01-15/report.html')?.contentType).toBe('text/html; charset=utf-8');
+  expect(reports.body('latest/report.html')).toBe(reports.body('2030-01-15/report.html'));
+  expect(locations).toEqual({ json: 'memory://2030-01-15/report.json', html: 'memory://2030-01-15/report.html' });
+});
+
+test('emits every finding as a metric', async () => {
+  const { deps, metrics } = setup();
+  await runAudit(deps);
+  expect(Object.fromEntries(metrics.published.map((p) => [p.metric.name, p.metric.value]))).toEqual({
+    ActiveLeases: 6,
+    LeasesIssued: expect.any(Number),
+    LeasesNoLongerAllowed: 1,
+    LeasesNotRecheckable: 1,
+    LeasesStuckPending: 1,
+    LeasesFailed: 1,
+    LeasesAbandoned: 0,
+    RevokedLeasesNotExpired: 1,
+    CertificatesExpiringSoon: 1,
+  });
+  expect(metrics.published.every((p) => p.namespace === 'nocreds' && p.dimensions.Job === 'audit')).toBe(true);
+});
+
+test('publishes one event per non-empty finding and one for the report', async () => {
+  const { deps, events, fixtures } = setup();
+  await runAudit(deps);
+  const findings = events.ofType(AUDIT_FINDING).map((e) => e.detail);
+  expect(findings.map((d) => d.finding).sort()).toEqual(['certificate_expiring_without_renewal', 'failed', 'no_longer_allowed', 'not_recheckable', 'revoked_not_expired', 'stuck_pending']);
+  expect(findings.find((d) => d.finding === 'no_longer_allowed')).toEqual({ finding: 'no_longer_allowed', count: 1, leaseIds: [fixtures.roleNoLongerGranted.leaseId], report: 'memory://2030-01-15/report.json' });
+  expect(events.ofType(AUDIT_COMPLETED)).toHaveLength(1);
+});
+
+test('an empty table gives an empty report and zero metrics (alarms see a value every day), and no finding events', async () => {
+  const { deps, events, metrics } = setup();
+  const { InMemoryLeaseStore: Store } = await import('../../../fakes');
+  const { report } = await runAudit({ ...deps, leases: new Store() });
+  expect(report.totals.active).toBe(0);
+  expect(metrics.published).toHaveLength(9);
+  expect(metrics.published.every((p) => p.metric.value === 0)).toBe(true);
+  expect(events.ofType(AUDIT_FINDING)).toEqual([]);
+  expect(events.ofType(AUDIT_COMPLETED)).toHaveLength(1);
+});
+
+test('says when there were more leases than it reads', async () => {
+  const { deps } = setup();
+  const { report } = await runAudit(deps, { maxLeasesPerStatus: 1 });
+  expect(report.truncated).toBe(true);
+});
+
+test('lists leases the renewal job settled as abandoned, saying what it did, and counts them as a finding, not as issued', async () => {
+  const { deps, metrics, events } = setup();
+  const { InMemoryLeaseStore: Store } = await import('../../../fakes');
+  const { lease } = await import('./audit-fixture');
+  const blocked = lease({ ageMs: 3_600_000, lifeMs: 3_600_000, status: 'abandoned', revocationMethod: 'session-deny', revokedAt: NOW.toISOString(), failureReason: 'Pending for 600 s: the request never recorded its outcome' });
+  const certificate = lease({ kind: 'certificate', ageMs: 3_600_000, lifeMs: 86_400_000, status: 'abandoned', serialNumber: 'aa:bb', revokedAt: NOW.toISOString(), failureReason: 'never delivered' });
+  const { report } = await runAudit({ ...deps, leases: new Store([blocked, certificate]) });
+  expect(report.findings.abandoned.map((l) => [l.leaseId, l.note])).toEqual([
+    [blocked.leaseId, 'session blocked (session-deny): Pending for 600 s: the request never recorded its outcome'],
+    [certificate.leaseId, 'certificate aa:bb revoked: never delivered'],
+  ]);
+  expect(report.totals.issuedInWindow).toBe(0);
+  expect(metrics.published.find((p) => p.metric.name === 'LeasesAbandoned')?.metric.value).toBe(2);
+  expect(events.ofType(AUDIT_FINDING).map((e) => e.detail.finding)).toEqual(['abandoned']);
+});
+
+test('a lease whose holder the policy now refuses outright (an unusable claim, a role IAM would not take) is reported, not a crash', async () => {
+  const { deps } = setup();
+  const badClaim = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: ROLE, holder: oidcIdentity({ namespace: 'team-a/x', serviceaccount: 'api' }) });
+  const badRole = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: `arn:aws:iam::123456789012:role/${'r'.repeat(65)}` });
+  const leases = new InMemoryLeaseStore([badClaim, badRole]);
+  const { report } = await runAudit({ ...deps, leases });
+  expect(ids(report.findings.noLongerAllowed)).toEqual(ids([badClaim, badRole]));
+  expect(report.findings.noLongerAllowed.map((l) => l.note).join('\n')).toMatch(/"namespace" attribute cannot be used[\s\S]*64/);
+});
+
+const HOUR_MS = 3_600_000;
