@@ -24,6 +24,6 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   tempDirName: '.stryker-tmp',
-  ignorePatterns: ['.venv', '.local', 'cdk.out', 'bench/results', 'bench/.out', 'reports', 'coverage', 'dist', 'docs', 'examples'],
+  ignorePatterns: ['.venv', '.venv-lint', 'packages/*/dist', '.local', 'cdk.out', 'bench/results', 'bench/.out', 'reports', 'coverage', 'dist', 'docs', 'examples'],
   thresholds: { high: 90, low: 80, break: null },
 };
