@@ -16,7 +16,7 @@ import { CSR_POOL, generatedClaims, generateRequests, HOSTILE_TOKENS, padBody, V
 /**
  * `npm run fuzz`: generated hostile requests against the whole local stack (moto, the development
  * OIDC issuer, the real handlers behind the local HTTP server). The invariants it checks, from
- * DESIGN.md: no 5xx for bad input; every 4xx carries a JSON `error.code`; no lease for a rejected
+ * The design: no 5xx for bad input; every 4xx carries a JSON `error.code`; no lease for a rejected
  * request (every lease in the table was handed out in a 2xx answer, and every 2xx grant has its
  * lease); STS and Private CA are called once per lease, never for a rejection; the controls (valid
  * requests mixed in) are answered as expected; the server is still serving at the end.
