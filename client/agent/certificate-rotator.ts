@@ -14,8 +14,8 @@ const JITTER_SHARE = 0.05;
 /** How long to wait for the CA to sign (202 answers), polling the lease. */
 const ISSUE_WAIT_MS = 120_000;
 const HOOK_TIMEOUT_MS = 60_000;
-/** The shortest wait before renewing a certificate that was due for renewal the moment it was issued. */
-const MIN_RENEWAL_INTERVAL_MS = 60_000;
+/** Successful issuances of one certificate are at least this far apart (see nextRenewal). */
+export const MIN_RENEWAL_INTERVAL_MS = 60_000;
 
 /** The files a certificate directory holds (names as in a Kubernetes TLS secret plus cert-manager's ca.crt). */
 export const CERTIFICATE_FILES = {
@@ -195,11 +195,12 @@ export class CertificateRotator {
    * When to renew `held`, just issued: when a third of its life is left (or renewBeforeSeconds
    * before expiry), less up to a twentieth of its life of jitter.
    *
-   * Invariant: a renewal is never due the moment a certificate is issued. A CA can issue less life
-   * than the policy renews at (ACM PCA caps validity at the CA's own expiry; renewBeforeSeconds may
-   * exceed the profile's validity; an emulator signs in its own time): renewing at once would get
-   * the same again, in a loop that hammers the broker and reloads the server each time. Such a
-   * certificate is renewed when half of what is left of it has passed (at least a minute on).
+   * Invariant: the next renewal is at least MIN_RENEWAL_INTERVAL_MS after an issuance. A CA can
+   * issue less life than the policy renews at (ACM PCA caps validity at the CA's own expiry;
+   * renewBeforeSeconds may exceed the profile's validity; an emulator signs in its own time):
+   * renewing at once would get the same again, in a loop that hammers the broker and reloads the
+   * server each time. A certificate due (or nearly due) on arrival is renewed instead when half of
+   * what is left of it has passed, and not within a minute. Otherwise the policy stands unchanged.
    */
   private nextRenewal(held: Held): number {
     const { certificate, deps } = this;
@@ -207,7 +208,7 @@ export class CertificateRotator {
     const renewAt = certificate.renewBeforeSeconds !== undefined ? held.notAfter - certificate.renewBeforeSeconds * 1000 : held.notBefore + lifetime * (1 - RENEW_WHEN_LEFT);
     const planned = renewAt - lifetime * JITTER_SHARE * deps.random();
     const now = deps.clock.now();
-    if (planned > now) return planned;
+    if (planned - now >= MIN_RENEWAL_INTERVAL_MS) return planned;
     const next = now + Math.max((held.notAfter - now) / 2, MIN_RENEWAL_INTERVAL_MS);
     deps.log.warn('the new certificate is already due for renewal (the CA issued less life than the renewal policy asks); renewing when half of what is left has passed', {
       certificate: certificate.name,
