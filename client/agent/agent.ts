@@ -123,6 +123,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
         log,
         trustBundleRefreshMs: config.trustBundleRefreshSeconds * 1000,
         onRotate: (c) => metrics.refreshes.inc({ kind: 'certificate', name: c.name }),
+        onTrustBundleUpdate: (c) => metrics.trustBundleUpdates.inc({ name: c.name }),
         onFailure: (c, error) => metrics.failures.inc({ kind: 'certificate', name: c.name, code: error.code }),
       }),
     );

@@ -14,6 +14,8 @@ const JITTER_SHARE = 0.05;
 /** How long to wait for the CA to sign (202 answers), polling the lease. */
 const ISSUE_WAIT_MS = 120_000;
 const HOOK_TIMEOUT_MS = 60_000;
+/** Successful issuances of one certificate are at least this far apart (see nextRenewal). */
+export const MIN_RENEWAL_INTERVAL_MS = 60_000;
 
 /** The files a certificate directory holds (names as in a Kubernetes TLS secret plus cert-manager's ca.crt). */
 export const CERTIFICATE_FILES = {
@@ -35,7 +37,10 @@ export interface CertificateStatus {
   readonly leaseId?: string;
   readonly consecutiveFailures: number;
   readonly lastError?: { readonly code: string; readonly message: string };
+  /** Certificates issued and written (the first one included); a trust-bundle update is not one. */
   readonly rotations: number;
+  /** Times a changed trust bundle was written next to the certificate already held. */
+  readonly trustBundleUpdates: number;
 }
 
 export interface CertificateRotatorDeps {
@@ -44,7 +49,10 @@ export interface CertificateRotatorDeps {
   readonly random: () => number;
   readonly log: AgentLogger;
   readonly trustBundleRefreshMs: number;
+  /** A new certificate was written. */
   readonly onRotate?: (certificate: AgentCertificate) => void;
+  /** A changed trust bundle was written (the certificate stayed the same). */
+  readonly onTrustBundleUpdate?: (certificate: AgentCertificate) => void;
   readonly onFailure?: (certificate: AgentCertificate, error: NocredsClientError) => void;
 }
 
@@ -85,6 +93,7 @@ export class CertificateRotator {
   private bundleCheck?: Promise<void>;
   private stopped = false;
   private rotations = 0;
+  private trustBundleUpdates = 0;
   private started = false;
 
   constructor(
@@ -139,6 +148,7 @@ export class CertificateRotator {
       consecutiveFailures: this.failures,
       ...(this.lastError ? { lastError: { code: this.lastError.code, message: this.lastError.message } } : {}),
       rotations: this.rotations,
+      trustBundleUpdates: this.trustBundleUpdates,
     };
   }
 
@@ -152,9 +162,9 @@ export class CertificateRotator {
       this.lastError = undefined;
       await this.write(bundle ?? this.trustBundle);
       if (bundle) this.trustBundle = bundle;
-      const lifetime = held.notAfter - held.notBefore;
-      const renewAt = certificate.renewBeforeSeconds !== undefined ? held.notAfter - certificate.renewBeforeSeconds * 1000 : held.notBefore + lifetime * (1 - RENEW_WHEN_LEFT);
-      this.scheduleRenewal(renewAt - lifetime * JITTER_SHARE * deps.random());
+      this.rotations += 1;
+      deps.onRotate?.(certificate);
+      this.scheduleRenewal(this.nextRenewal(held));
       deps.log.info('certificate issued and written', {
         certificate: certificate.name,
         dir: certificate.dir,
@@ -179,6 +189,33 @@ export class CertificateRotator {
         ...describeError(failure),
       });
     }
+  }
+
+  /**
+   * When to renew `held`, just issued: when a third of its life is left (or renewBeforeSeconds
+   * before expiry), less up to a twentieth of its life of jitter.
+   *
+   * Invariant: the next renewal is at least MIN_RENEWAL_INTERVAL_MS after an issuance. A CA can
+   * issue less life than the policy renews at (ACM PCA caps validity at the CA's own expiry;
+   * renewBeforeSeconds may exceed the profile's validity; an emulator signs in its own time):
+   * renewing at once would get the same again, in a loop that hammers the broker and reloads the
+   * server each time. A certificate due (or nearly due) on arrival is renewed instead when half of
+   * what is left of it has passed, and not within a minute. Otherwise the policy stands unchanged.
+   */
+  private nextRenewal(held: Held): number {
+    const { certificate, deps } = this;
+    const lifetime = held.notAfter - held.notBefore;
+    const renewAt = certificate.renewBeforeSeconds !== undefined ? held.notAfter - certificate.renewBeforeSeconds * 1000 : held.notBefore + lifetime * (1 - RENEW_WHEN_LEFT);
+    const planned = renewAt - lifetime * JITTER_SHARE * deps.random();
+    const now = deps.clock.now();
+    if (planned - now >= MIN_RENEWAL_INTERVAL_MS) return planned;
+    const next = now + Math.max((held.notAfter - now) / 2, MIN_RENEWAL_INTERVAL_MS);
+    deps.log.warn('the new certificate is already due for renewal (the CA issued less life than the renewal policy asks); renewing when half of what is left has passed', {
+      certificate: certificate.name,
+      notAfter: new Date(held.notAfter).toISOString(),
+      nextRenewalAt: new Date(next).toISOString(),
+    });
+    return next;
   }
 
   private async issue(): Promise<Held> {
@@ -240,8 +277,6 @@ export class CertificateRotator {
       { name: CERTIFICATE_FILES.chain, content: held.chainPem, mode: 0o644 },
       { name: CERTIFICATE_FILES.trustBundle, content: bundle?.pem ?? '', mode: 0o644 },
     ]);
-    this.rotations += 1;
-    this.deps.onRotate?.(this.certificate);
   }
 
   private scheduleBundleCheck(): void {
@@ -262,6 +297,8 @@ export class CertificateRotator {
       if (!bundle) return;
       this.trustBundle = bundle;
       await this.write(bundle);
+      this.trustBundleUpdates += 1;
+      this.deps.onTrustBundleUpdate?.(this.certificate);
       this.deps.log.info('trust bundle changed and was written', { certificate: this.certificate.name, dir: this.certificate.dir });
       await this.runHooks();
     } catch (error) {

@@ -10,11 +10,13 @@ export class AgentMetrics {
   readonly registry = new Registry();
   readonly refreshes: Counter<'kind' | 'name'>;
   readonly failures: Counter<'kind' | 'name' | 'code'>;
+  readonly trustBundleUpdates: Counter<'name'>;
 
   constructor(sources: { roles: () => readonly RoleCredentials[]; certificates: () => readonly CertificateRotator[] }) {
     const registers = [this.registry];
     this.refreshes = new Counter({ name: 'nocreds_agent_refreshes_total', help: 'Successful credential refreshes and certificate issuances.', labelNames: ['kind', 'name'], registers });
     this.failures = new Counter({ name: 'nocreds_agent_refresh_failures_total', help: 'Failed refreshes and issuances, by error code.', labelNames: ['kind', 'name', 'code'], registers });
+    this.trustBundleUpdates = new Counter({ name: 'nocreds_agent_trust_bundle_updates_total', help: 'Changed trust bundles written next to the certificate already held (not counted as issuances).', labelNames: ['name'], registers });
     new Gauge({
       name: 'nocreds_agent_seconds_to_expiry',
       help: 'Seconds until the held credentials or certificate expire (negative once expired).',

@@ -1,3 +1,4 @@
+import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { startAgent } from '../../../client/agent/agent';
 import { agentBrokerAuth, githubActionsToken } from '../../../client/agent/auth';
+import { CertificateRotator, MIN_RENEWAL_INTERVAL_MS } from '../../../client/agent/certificate-rotator';
 import { backoffMs } from '../../../client/agent/clock';
 import { mergeLayers, parseRoleFlag, validateAgentConfig } from '../../../client/agent/config';
 import { replaceSection, writeCredentialsProfile } from '../../../client/agent/files';
@@ -14,6 +16,7 @@ import type { AgentLogger } from '../../../client/agent/log';
 import { CredentialsUnavailableError, RoleCredentials } from '../../../client/agent/role-credentials';
 import { imdsEndpoint, secretsEqual } from '../../../client/agent/server';
 import { NocredsClientError } from '../../../client/errors';
+import { x509 } from '../../../shared/domain/certificate';
 import { ManualAgentClock } from '../../fakes/agent-clock';
 
 /** Property runs are seeded so a failure reproduces: rerun with the seed it prints. */
@@ -342,5 +345,148 @@ describe('the agent over a Unix socket, with a GitHub Actions token', () => {
 
   test('outside GitHub Actions the token request says what is missing', async () => {
     await expect(githubActionsToken('nocreds', {})).rejects.toMatchObject({ kind: 'auth', code: 'github_token_unavailable', message: expect.stringContaining('id-token: write') });
+  });
+});
+
+const SIGNING = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 24 * 3600_000;
+
+/**
+ * A broker that signs each CSR with the validity `validity(now)` gives (now: the agent's clock, in
+ * whole seconds as in a certificate), and serves a trust bundle the test can change. It refuses
+ * once `validity` says the CA can no longer issue (undefined), and after 100 issuances (so a
+ * renewal loop ends and shows in the count instead of hanging the test).
+ */
+async function certificateBroker(clock: ManualAgentClock, validity: (now: number) => { notBefore: number; notAfter: number } | undefined) {
+  const keys = (await webcrypto.subtle.generateKey(SIGNING, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: 'CN=Unit Test CA',
+    keys,
+    signingAlgorithm: SIGNING,
+    notBefore: new Date('2020-01-01T00:00:00Z'),
+    notAfter: new Date('2200-01-01T00:00:00Z'),
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+  });
+  const state = { bundle: ca.toString('pem'), issued: [] as number[] };
+  const broker = {
+    call: async <T>(method: string, path: string, call: { body?: unknown } = {}): Promise<T> => {
+      if (method !== 'POST' || path !== '/v1/certificates') throw new Error(`unexpected ${method} ${path}`);
+      const now = Math.floor(clock.now() / 1000) * 1000;
+      const granted = validity(now);
+      if (!granted || granted.notAfter <= now) throw new NocredsClientError('broker', 'ca_unavailable', 'The CA can no longer issue.', { retryable: true });
+      if (state.issued.length >= 100) throw new NocredsClientError('broker', 'runaway', 'More than 100 certificates issued: a renewal loop.', { retryable: true });
+      state.issued.push(clock.now());
+      const csr = new x509.Pkcs10CertificateRequest((call.body as { csr: string }).csr);
+      const certificate = await x509.X509CertificateGenerator.create({
+        serialNumber: `01${randomBytes(15).toString('hex')}`,
+        subject: 'CN=app.team-a.svc',
+        issuer: ca.subject,
+        notBefore: new Date(granted.notBefore),
+        notAfter: new Date(granted.notAfter),
+        publicKey: csr.publicKey,
+        signingKey: keys.privateKey,
+        signingAlgorithm: SIGNING,
+      });
+      return { leaseId: `lease-${state.issued.length}`, certificate: certificate.toString('pem'), certificateChain: ca.toString('pem') } as T;
+    },
+    callText: async (path: string, call: { headers?: Record<string, string> } = {}) => {
+      if (path !== '/v1/trust-bundle') throw new Error(`unexpected GET ${path}`);
+      const etag = `"${state.bundle.length}-${state.bundle.slice(-40, -26)}"`;
+      return call.headers?.['if-none-match'] === etag ? { status: 304, body: '' } : { status: 200, body: state.bundle, etag };
+    },
+  };
+  return { state, broker };
+}
+
+function rotatorFor(clock: ManualAgentClock, broker: Awaited<ReturnType<typeof certificateBroker>>['broker'], options: { renewBeforeSeconds?: number; random?: () => number; trustBundleRefreshMs?: number } = {}) {
+  const config = validateAgentConfig(
+    { url: 'https://broker.example', auth: { tokenFile: '/dev/null' }, certificates: [{ name: 'web', dir: join(mkdtempSync(join(tmpdir(), 'nocreds-rotator-')), 'tls'), dns: ['app.team-a.svc'], ...(options.renewBeforeSeconds !== undefined ? { renewBeforeSeconds: options.renewBeforeSeconds } : {}) }] },
+    'test',
+  );
+  const rotator = new CertificateRotator(config.certificates[0]!, { broker: broker as never, clock, random: options.random ?? (() => 0.5), log: quiet, trustBundleRefreshMs: options.trustBundleRefreshMs ?? 1000 * DAY });
+  clock.settle = () => rotator.idle();
+  return rotator;
+}
+
+describe('certificate rotation', () => {
+  const START = Date.parse('2026-12-01T00:00:00Z');
+
+  // Regression (the agent integration test's flake): moto signs in its own time, so a certificate
+  // renewed while the agent's clock is months ahead has the same validity as the one it replaces.
+  // Its renewal point had already passed, and the agent renewed again at once, in a loop.
+  test('a renewed certificate whose renewal point has already passed is not renewed again at once', async () => {
+    const clock = new ManualAgentClock(START);
+    const { state, broker } = await certificateBroker(clock, () => ({ notBefore: START, notAfter: START + 365 * DAY }));
+    const rotator = rotatorFor(clock, broker);
+    await rotator.start();
+    const renewAt = Date.parse(rotator.status().nextRenewalAt!);
+    await clock.advanceTo(renewAt);
+    expect(state.issued).toEqual([START, renewAt]);
+    expect(rotator.status()).toMatchObject({ state: 'valid', rotations: 2, consecutiveFailures: 0 });
+    // Renewed again when half of what is left has passed, not before.
+    expect(Date.parse(rotator.status().nextRenewalAt!)).toBe(Math.ceil(renewAt + (START + 365 * DAY - renewAt) / 2));
+  });
+
+  test('renewBeforeSeconds longer than the validity renews when half of each certificate has passed, not in a loop', async () => {
+    const clock = new ManualAgentClock(START);
+    const { state, broker } = await certificateBroker(clock, (now) => ({ notBefore: now, notAfter: now + 3600_000 }));
+    const rotator = rotatorFor(clock, broker, { renewBeforeSeconds: 7200 });
+    await rotator.start();
+    await clock.advance(3 * 3600_000);
+    expect(state.issued.map((t) => (t - START) / 60_000)).toEqual([0, 30, 60, 90, 120, 150, 180]);
+    expect(rotator.isReady()).toBe(true);
+  });
+
+  test('issuances are at least a minute apart, and the renewal policy is unchanged where it can be met (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          lifetimeS: fc.integer({ min: 120, max: 2 * 365 * 24 * 3600 }),
+          // The CA's own expiry caps what it issues (as ACM PCA does), somewhere in the window.
+          capShare: fc.option(fc.double({ min: 0.1, max: 3, noNaN: true })),
+          renewBeforeShare: fc.option(fc.double({ min: 0, max: 2, noNaN: true })),
+          random: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        }),
+        async ({ lifetimeS, capShare, renewBeforeShare, random }) => {
+          const lifetime = lifetimeS * 1000;
+          const cap = capShare === null ? Number.POSITIVE_INFINITY : Math.floor((START + capShare * lifetime) / 1000) * 1000;
+          const clock = new ManualAgentClock(START);
+          const { state, broker } = await certificateBroker(clock, (now) => (now >= cap ? undefined : { notBefore: now, notAfter: Math.min(now + lifetime, cap) }));
+          const renewBeforeSeconds = renewBeforeShare === null ? undefined : Math.max(1, Math.round(renewBeforeShare * lifetimeS));
+          const rotator = rotatorFor(clock, broker, { random: () => random, ...(renewBeforeSeconds !== undefined ? { renewBeforeSeconds } : {}) });
+          await rotator.start();
+          // Up to the CA's expiry: after it, only failed attempts (with their own backoff) remain.
+          await clock.advanceTo(Math.min(START + 3 * lifetime, cap));
+          rotator.stop();
+          const gaps = state.issued.slice(1).map((t, i) => t - state.issued[i]!);
+          for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(MIN_RENEWAL_INTERVAL_MS);
+          if (capShare === null && renewBeforeSeconds === undefined) {
+            // Each certificate renewed when between a third and 40 % of its life is left (whole-second validity).
+            expect(gaps.length).toBeGreaterThanOrEqual(4);
+            for (const gap of gaps) {
+              expect(gap).toBeGreaterThanOrEqual(0.6 * lifetime - 1000);
+              expect(gap).toBeLessThanOrEqual((2 / 3) * lifetime + 1000);
+            }
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 40 },
+    );
+  }, 60_000);
+
+  test('a changed trust bundle is written and counted apart: it is not a rotation', async () => {
+    const clock = new ManualAgentClock(START);
+    const { state, broker } = await certificateBroker(clock, (now) => ({ notBefore: now, notAfter: now + 30 * DAY }));
+    const rotator = rotatorFor(clock, broker, { trustBundleRefreshMs: DAY });
+    await rotator.start();
+    const before = rotator.status();
+    await clock.advance(2 * DAY);
+    expect(rotator.status()).toMatchObject({ rotations: 1, trustBundleUpdates: 0 });
+
+    state.bundle = `${state.bundle}${state.bundle}`;
+    await clock.advance(2 * DAY);
+    expect(rotator.status()).toMatchObject({ rotations: 1, trustBundleUpdates: 1, serialNumber: before.serialNumber });
+    expect(readFileSync(join(rotator.certificate.dir, 'ca.crt'), 'utf8')).toBe(state.bundle);
+    expect(state.issued).toHaveLength(1);
   });
 });
