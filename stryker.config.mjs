@@ -6,7 +6,7 @@
 // stryker.config.mjs` alone runs every file against the whole unit suite (hours on 2 cores).
 // Tuned for 2 cores (REFERENCE.md): per-test coverage, static mutants skipped (zod schemas),
 // no TypeScript checker. A mutant that runs past the timeout (the covering tests' time x 1.5 +
-// timeoutMS) counts as detected: mostly endless loops in the glob and template scanners; a
+// timeoutMS) counts as detected (in glob.ts: loops the mutant made endless); a
 // shorter wait keeps them from dominating the run.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
