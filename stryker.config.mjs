@@ -1,8 +1,13 @@
-// Mutation testing of the security-critical files (`npm run mutate`): every mutant the unit
-// tests do not notice is a condition that could change without a test failing. Too slow for
-// CI (minutes per file on 2 cores); run it before resolving work on these files.
+// Mutation testing of the security-critical files: every mutant the unit tests do not notice is
+// a condition that could change without a test failing. Too slow for CI; run it before resolving
+// work on these files. `npm run mutate` runs scripts/mutate.sh: one stryker run per file below,
+// each against the unit tests that import that file (MUTATE_TESTS, test/jest.mutation.config.js)
+// with FC_RUNS=30 FC_NO_SHRINK=1, then prints each file's score. `npx stryker run
+// stryker.config.mjs` alone runs every file against the whole unit suite (hours on 2 cores).
 // Tuned for 2 cores (REFERENCE.md): per-test coverage, static mutants skipped (zod schemas),
-// no TypeScript checker.
+// no TypeScript checker. A mutant that runs past the timeout (the covering tests' time x 1.5 +
+// timeoutMS) counts as detected (in glob.ts: loops the mutant made endless); a
+// shorter wait keeps them from dominating the run.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'jest',
@@ -10,6 +15,7 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: 2,
   ignoreStatic: true,
+  timeoutMS: 4000,
   mutate: [
     'shared/domain/session-policy.ts',
     'shared/domain/grant-policy.ts',

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ANY, CompiledCache, compileGlob, globContains, globOf, literalUnits, matchesGlob, matchGlob, ONE, unitsOf, type MatchCounter } from '../../../../shared/domain/glob';
 
 describe('matchesGlob', () => {
@@ -61,6 +62,11 @@ describe('compiled globs', () => {
     expect(compileGlob('a*')).toBe(compileGlob('a*'));
     expect(compileGlob('a*', true)).not.toBe(compileGlob('a*'));
     expect(compileGlob('A*', true).units).toEqual(['a', ANY]);
+  });
+
+  test('globOf leaves the separator key out unless one is given', () => {
+    expect(globOf(['a'])).toStrictEqual({ units: ['a'], caseInsensitive: false });
+    expect(globOf(['a'], { separator: '.' })).toStrictEqual({ units: ['a'], caseInsensitive: false, separator: '.' });
   });
 
   test('unitsOf reads wildcards, literalUnits never does', () => {
@@ -153,6 +159,22 @@ describe('globContains', () => {
         }
       }
     }
+  });
+
+  test('agrees with the recursive definition on short patterns (differential, seeded)', () => {
+    // outer[a..] covers inner[b..]: the DP's specification, written as plainly as possible.
+    const covers = (o: string, i: string): boolean => {
+      if (o === '') return i === '';
+      if (o[0] === '*') return covers(o.slice(1), i) || (i !== '' && covers(o, i.slice(1)));
+      if (i === '') return false;
+      const single = o[0] === '?' ? i[0] !== '*' : i[0] === o[0] && i[0] !== '?';
+      return single && covers(o.slice(1), i.slice(1));
+    };
+    const pattern = fc.string({ unit: fc.constantFrom('a', 'b', '*', '?'), maxLength: 6 });
+    fc.assert(
+      fc.property(pattern, pattern, (outer, inner) => globContains(outer, inner) === covers(outer, inner)),
+      { seed: Number(process.env.FC_SEED ?? 20261201), numRuns: Number(process.env.FC_RUNS ?? 300) * 3 },
+    );
   });
 
   test('ignores case only when asked', () => {

@@ -413,3 +413,34 @@ rules:
     expect(explained.find((r) => r.id === 'by-team-claim')?.roles?.[0]).toContain('(needs attribute "team")');
   });
 });
+
+describe('caller lists and admin (mutation survivors)', () => {
+  const small = parseGrantPolicy(`
+version: 1
+rules:
+  - id: admins
+    callers: [{ iam: ["arn:aws:iam::${ACCOUNT}:role/ops", "arn:aws:iam::${ACCOUNT}:role/ci-*"] }]
+    admin: true
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/deploy"]
+  - id: plain
+    callers: [{ iam: "arn:aws:iam::${ACCOUNT}:role/nobody" }, { iam: "arn:aws:iam::${ACCOUNT}:role/*" }]
+    credentials:
+      roles: ["arn:aws:iam::${ACCOUNT}:role/read"]
+  - id: blocked
+    effect: deny
+    callers: [{ iam: "arn:aws:iam::${ACCOUNT}:role/ci-blocked" }]
+`);
+  const role = (name: string) => iamIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/${name}/session-1`);
+
+  test('a caller matches when any one pattern of a list, or any one caller entry, matches', () => {
+    expect(rulesFor(small, role('ci-runner')).map((r) => r.id)).toEqual(['admins', 'plain']);
+    expect(rulesFor(small, role('web')).map((r) => r.id)).toEqual(['plain']);
+  });
+
+  test('admin needs an admin allow rule among the caller\'s rules, and a deny-everything rule takes it away', () => {
+    expect(isAdmin(small, role('ci-runner'))).toBe(true);
+    expect(isAdmin(small, role('web'))).toBe(false);
+    expect(isAdmin(small, role('ci-blocked'))).toBe(false);
+  });
+});

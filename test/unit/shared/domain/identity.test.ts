@@ -55,6 +55,33 @@ describe('iamIdentityFromArn', () => {
     });
   });
 
+  test('builds the whole identity of an IAM role and an IAM user, attributes included', () => {
+    const role = 'arn:aws:iam::111122223333:role/service/worker';
+    expect(iamIdentityFromArn(role)).toEqual({
+      kind: 'iam',
+      principalArn: role,
+      accountId: '111122223333',
+      principalType: 'role',
+      name: 'worker',
+      caller: role,
+      attributes: { arn: role, accountId: '111122223333', roleName: 'worker', principalType: 'role' },
+    });
+    const user = 'arn:aws:iam::111122223333:user/engineering/alice';
+    expect(iamIdentityFromArn(user)).toEqual({
+      kind: 'iam',
+      principalArn: user,
+      accountId: '111122223333',
+      principalType: 'user',
+      name: 'alice',
+      caller: user,
+      attributes: { arn: user, accountId: '111122223333', userName: 'alice', principalType: 'user' },
+    });
+  });
+
+  test('the rejection says which principals are accepted', () => {
+    expect(() => iamIdentityFromArn('arn:aws:iam::111122223333:root')).toThrow(/must be an IAM role session or an IAM user/);
+  });
+
   test.each([
     ['the root user', 'arn:aws:iam::111122223333:root'],
     ['a federated user', 'arn:aws:sts::111122223333:federated-user/bob'],
@@ -100,6 +127,16 @@ describe('parseRoleArn', () => {
   ])('refuses %s', (_what, arn, code) => {
     expect(() => parseRoleArn(arn)).toThrow(expect.objectContaining({ code, details: { field: 'role' } }));
     expect(() => parseRoleArn(arn)).toThrow(ValidationError);
+  });
+
+  test.each([
+    ['not a role ARN', 'arn:aws:iam::111122223333:user/c', /^The role is not an IAM role ARN\./],
+    ['too long a name', `arn:aws:iam::111122223333:role/${'n'.repeat(65)}`, /^The role name is 65 characters; IAM allows at most 64\./],
+    ['too long a path', `arn:aws:iam::111122223333:role/${'p'.repeat(511)}/n`, /^The role path is 513 characters; IAM allows at most 512\./],
+    ['a refused character', 'arn:aws:iam::111122223333:role/a*b', /^The role name or path has characters IAM does not allow/],
+  ])('says what is wrong with %s and what a role ARN looks like', (_what, arn, problem) => {
+    expect(() => parseRoleArn(arn)).toThrow(problem);
+    expect(() => parseRoleArn(arn)).toThrow(/A role ARN looks like arn:aws:iam::123456789012:role\/NAME/);
   });
 });
 

@@ -85,6 +85,22 @@ describe('renderTokens', () => {
     expect(claimError(() => renderTokens('x${v}', { v: value }))).toEqual({ claim: 'v', reason: expect.stringMatching(reason) });
   });
 
+  test('without wildcards (the default) * and ? in the template are text', () => {
+    expect(renderTokens('a*b?${v}', { v: 'c' })).toEqual([{ kind: 'text', text: 'a*b?' }, { kind: 'value', text: 'c', claim: 'v' }]);
+  });
+
+  test('the refusal names the claim and the reason, never the value', () => {
+    const error = (() => {
+      try {
+        renderTokens('x${team}', { team: 'secret\n' });
+      } catch (e) {
+        return e as InvalidClaimError;
+      }
+      throw new Error('expected invalid_claim');
+    })();
+    expect(error.message).toBe('Your identity\'s "team" attribute cannot be used by this grant: it contains a control character.');
+  });
+
   test('accepts 256 characters', () => {
     expect(() => renderTokens('x${v}', { v: 'a'.repeat(256) })).not.toThrow();
   });
@@ -109,6 +125,11 @@ describe('checkValues and partsOf', () => {
       { text: 'b', wildcard: false, literalLength: 1 },
     ]);
     expect(partsOf(renderTokens('?', {}, true), '.')).toEqual([{ text: '?', wildcard: true, literalLength: 0 }]);
+    // A part without a claim has no `claim` key at all (not one holding undefined).
+    expect(partsOf(renderTokens('a.${x}', { x: 'y' }, true), '.')).toStrictEqual([
+      { text: 'a', wildcard: false, literalLength: 1 },
+      { text: 'y', wildcard: false, literalLength: 1, claim: 'x' },
+    ]);
   });
 });
 
@@ -203,6 +224,7 @@ describe('IAM policy strings', () => {
       expect(claimError(() => renderPolicyJson(doc('arn:aws:s3:::${ns}-data/*'), { ns, sub: 's' })).claim).toBe('ns');
     }
     expect(claimError(() => renderPolicyJson({ NotResource: 'arn:aws:s3:::${ns}/*' }, { ns: 'a/b' })).claim).toBe('ns');
+    expect(claimError(() => renderPolicyJson({ NotResource: 'arn:aws:s3:::${ns}/*' }, { ns: 'a/b' })).reason).toBe('in a policy resource a value may not contain / or :');
     expect(renderPolicyString('${ns}', { ns: 'a/b:c' })).toBe('a/b:c');
   });
 
@@ -225,5 +247,16 @@ describe('session tag values', () => {
   test('refuse a value STS would refuse, naming the claim', () => {
     expect(claimError(() => renderTagValue('${ns}', { ns: 'a*' })).claim).toBe('ns');
     expect(claimError(() => renderTagValue('x${ns}', { ns: 'a'.repeat(256) })).reason).toMatch(/256/);
+    expect(claimError(() => renderTagValue('${ns}', { ns: 'a*' })).reason).toBe('a session tag value may only use letters, digits, spaces and _ . : / = + - @');
+  });
+
+  test('a tag value may be "." or ".." (it is no path segment)', () => {
+    expect(renderTagValue('${ns}', { ns: '.' })).toBe('.');
+    expect(renderTagValue('${ns}', { ns: '..' })).toBe('..');
+  });
+
+  test('the length check names a claim; a template of its own text is left to the grant schema', () => {
+    const long = 'x'.repeat(300);
+    expect(renderTagValue(long, {})).toBe(long);
   });
 });
