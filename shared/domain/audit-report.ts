@@ -84,6 +84,66 @@ export const FINDING_NAMES: Record<keyof AuditFindings, string> = {
   expiringSoon: 'Certificates expiring soon with no renewal',
 };
 
+export type FindingSeverity = 'high' | 'medium' | 'low';
+export const SEVERITIES: readonly FindingSeverity[] = ['high', 'medium', 'low'];
+
+/**
+ * How urgent each finding is: high, someone may hold access nobody would grant now (or nobody
+ * recorded); medium, something the broker should have settled needs a look; low, housekeeping.
+ * A finding not ranked here counts as high, so a new kind is never played down by omission.
+ */
+export const FINDING_SEVERITY: Partial<Record<keyof AuditFindings, FindingSeverity>> = {
+  noLongerAllowed: 'high',
+  notRecheckable: 'medium',
+  stuckPending: 'medium',
+  abandoned: 'medium',
+  revokedNotExpired: 'medium',
+  failed: 'low',
+  expiringSoon: 'low',
+};
+
+export interface FindingSummaryLine {
+  readonly key: keyof AuditFindings;
+  readonly name: string;
+  readonly severity: FindingSeverity;
+  /** Leases in this finding. */
+  readonly count: number;
+}
+
+export interface FindingSummary {
+  /** Every finding kind (empty ones too), the most severe first, then in FINDING_NAMES order. */
+  readonly lines: FindingSummaryLine[];
+  /** Leases listed under findings of each severity. */
+  readonly bySeverity: Record<FindingSeverity, number>;
+  readonly total: number;
+}
+
+/** The findings at a glance: driven by FINDING_NAMES, so a new finding kind appears here by being listed there. */
+export function summarizeFindings(findings: AuditFindings): FindingSummary {
+  const keys = Object.keys(FINDING_NAMES) as Array<keyof AuditFindings>;
+  const lines = keys
+    .map((key) => ({ key, name: FINDING_NAMES[key], severity: FINDING_SEVERITY[key] ?? 'high', count: findings[key].length }))
+    .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
+  const bySeverity: Record<FindingSeverity, number> = { high: 0, medium: 0, low: 0 };
+  for (const l of lines) bySeverity[l.severity] += l.count;
+  return { lines, bySeverity, total: lines.reduce((sum, l) => sum + l.count, 0) };
+}
+
+/** A day with issuance, or a run of consecutive days without any. */
+export type ActivitySpan = { readonly kind: 'day'; readonly day: DayCount } | { readonly kind: 'quiet'; readonly from: string; readonly to: string; readonly days: number };
+
+/** Issuance per day with each run of quiet days folded into one span (the days are consecutive, oldest first). */
+export function activitySpans(days: readonly DayCount[]): ActivitySpan[] {
+  const spans: ActivitySpan[] = [];
+  for (const day of days) {
+    const last = spans[spans.length - 1];
+    if (day.credentials + day.certificates > 0) spans.push({ kind: 'day', day });
+    else if (last?.kind === 'quiet') spans[spans.length - 1] = { ...last, to: day.day, days: last.days + 1 };
+    else spans.push({ kind: 'quiet', from: day.day, to: day.day, days: 1 });
+  }
+  return spans;
+}
+
 function line(lease: Lease, note?: string): LeaseLine {
   return {
     leaseId: lease.leaseId,
