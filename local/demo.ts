@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { startAgent } from '../client/agent/agent';
@@ -12,8 +12,10 @@ import { verifyIssuedBy } from './moto-ca';
 import { generateCsr } from './workload-csr';
 
 /**
- * `npm run demo`: starts the broker locally against moto and shows it working with curl.
- * `npm run demo -- --once` exits after the walkthrough (used by the tests).
+ * `npm run demo`: starts the broker locally against moto and shows it working with curl and the
+ * `nocreds` CLI. `npm run demo -- --once` exits after the walkthrough (used by the tests).
+ * Each run keeps its token, keys and certificates in its own directory under .local/ (removed
+ * when it stops), so two demos at once never read each other's token.
  */
 const once = process.argv.includes('--once');
 process.env.NOCREDS_LOG_LEVEL ??= 'WARN';
@@ -22,21 +24,50 @@ const issuerPort = Number(process.env.NOCREDS_ISSUER_PORT ?? (once ? 0 : 8788));
 const agentPort = Number(process.env.NOCREDS_AGENT_PORT ?? (once ? 0 : 8790));
 
 const run = promisify(execFile);
+const REPO_ROOT = join(__dirname, '..');
+
+/** A path as a person would type it from where they ran the demo. */
+const shown = (path: string) => relative(process.cwd(), path) || '.';
+
+/**
+ * What the demo prints never shows a secret: the secret access key and session token (JSON or
+ * shell exports) keep their first four characters only. Access key ids, lease ids and ARNs stay.
+ */
+function maskSecrets(text: string): string {
+  return text
+    .replace(/("(?:secretAccessKey|SecretAccessKey|sessionToken|SessionToken|Token)"\s*:\s*")([^"]{0,4})[^"]*"/g, '$1$2…(masked)"')
+    .replace(/((?:AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)=')([^']{0,4})[^']*'/g, "$1$2…(masked)'");
+}
 
 // curl runs as a child process; the broker lives in this process, so never block the event loop.
 async function curl(title: string, args: string[]): Promise<string> {
   const shown = args.map((a) => a.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '$TOKEN'));
   console.log(`\n$ curl ${shown.map((a) => (/[\s"'{}$]/.test(a) ? `'${a}'` : a)).join(' ')}`);
   const { stdout: out } = await run('curl', ['-sS', '-w', '\\nHTTP %{http_code}\\n', ...args], { encoding: 'utf8' });
-  console.log(`# ${title}\n${out.trim()}`);
+  console.log(`# ${title}\n${maskSecrets(out.trim())}`);
   return out;
+}
+
+/** The `nocreds` CLI from this checkout (bin/nocreds), as a user would type it; returns its exit code. */
+async function nocreds(title: string, args: string[], env: Record<string, string>): Promise<number> {
+  console.log(`\n$ nocreds ${args.join(' ')}`);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.NOCREDS_TOKEN; // would take precedence over the token file
+  const result = await run(process.execPath, [join(REPO_ROOT, 'bin', 'nocreds'), ...args], { encoding: 'utf8', env: childEnv }).then(
+    ({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof error.code === 'number' ? error.code : 1, out: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+  );
+  console.log(`# ${title}\n${maskSecrets(result.out.trim())}\n# exit ${result.code}`);
+  return result.code;
 }
 
 async function main() {
   console.log('Starting moto (AWS emulator), the lease table, demo roles, a development OIDC issuer and the broker...');
   const stack = await startLocalStack({ brokerPort, issuerPort });
-  const stateDir = join(__dirname, '..', '.local');
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(join(REPO_ROOT, '.local'), { recursive: true });
+  const stateDir = mkdtempSync(join(REPO_ROOT, '.local', 'demo-'));
+  // However the run ends (done, a failed step, Ctrl-C), its token and keys go with it.
+  process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
   const token = await stack.serviceAccountToken('team-a', 'app');
   const tokenFile = join(stateDir, 'token');
   writeFileSync(tokenFile, token, { mode: 0o600 });
@@ -47,7 +78,8 @@ async function main() {
   console.log(`\nbroker:              ${base}`);
   console.log(`development issuer:  ${stack.issuer.url}   (local only; never deployed)`);
   console.log(`moto (AWS emulator): ${stack.moto.endpoint}`);
-  console.log(`token for system:serviceaccount:team-a:app written to ${tokenFile}`);
+  console.log(`this run's files:    ${shown(stateDir)}/   (removed when the demo stops)`);
+  console.log(`token for system:serviceaccount:team-a:app written to ${shown(tokenFile)}`);
 
   let failures = 0;
   const expectStatus = (out: string, status: number) => {
@@ -98,14 +130,20 @@ async function main() {
     const certificate = verifyIssuedBy(body.certificate, stack.ca.caCertificatePem);
     console.log(`# verified: the certificate chains to the local CA; names: ${certificate.subjectAltName ?? '(none)'}`);
     console.log('# (moto signs the names in the CSR and ignores APIPassthrough; on AWS the certificate carries the names the broker sent, SPIFFE ID included)');
-    console.log(`# key, certificate and CA written to ${stateDir}/tls.key, tls.crt, ca.crt`);
+    console.log(`# key, certificate and CA written to ${shown(stateDir)}/tls.key, tls.crt, ca.crt`);
   } catch (error) {
     failures++;
     console.log(`# the certificate did not verify: ${(error as Error).message}`);
   }
 
+  // The CLI, as a user types it: the same broker, the token file, secrets masked on screen.
+  console.log(`\n# the nocreds CLI (bin/nocreds here; npm install -g @nocreds/client elsewhere):\n$ export NOCREDS_URL=${base} NOCREDS_TOKEN_FILE=${shown(tokenFile)}`);
+  const cliEnv = { NOCREDS_URL: base, NOCREDS_TOKEN_FILE: tokenFile };
+  if ((await nocreds('credentials as shell exports (eval "$(...)" to use them); as credential_process without --format', ['credentials', '--role', role, '--format', 'env'], cliEnv)) !== 0) failures++;
+  if ((await nocreds('your leases: the vends and the certificate above, each recorded', ['leases', '--limit', '2'], cliEnv)) !== 0) failures++;
+
   // The agent: pre-fetched credentials on loopback for any AWS SDK, a certificate kept fresh.
-  console.log('\n$ nocreds --url ' + base + ' --token-file .local/token agent --role app=' + role + ' --cert-dir .local/agent-tls --cert-profile mesh --cert-dns app.team-a.svc');
+  console.log(`\n$ nocreds --url ${base} --token-file ${shown(tokenFile)} agent --role app=${role} --cert-dir ${shown(stateDir)}/agent-tls --cert-profile mesh --cert-dns app.team-a.svc`);
   const agent = await startAgent(
     validateAgentConfig(
       {
@@ -134,7 +172,7 @@ async function main() {
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     console.log(`# an AWS SDK call through the agent: sts:GetCallerIdentity -> ${identity.Arn}`);
     const health = agent.health() as { ready: boolean; certificates: Array<{ serialNumber?: string; notAfter?: string }> };
-    console.log(`# agent ready: ${health.ready}; certificate ${health.certificates[0]?.serialNumber} (until ${health.certificates[0]?.notAfter}) with its key, chain and trust bundle in ${stateDir}/agent-tls`);
+    console.log(`# agent ready: ${health.ready}; certificate ${health.certificates[0]?.serialNumber} (until ${health.certificates[0]?.notAfter}) with its key, chain and trust bundle in ${shown(stateDir)}/agent-tls`);
     if (!health.ready || !identity.Arn?.includes(':assumed-role/team-a-app/')) failures++;
   } catch (error) {
     failures++;
@@ -153,13 +191,16 @@ async function main() {
   }
   console.log(`
 The broker keeps running. Try it yourself:
-  TOKEN=$(cat .local/token)
+  TOKEN=$(cat ${shown(tokenFile)})
   curl -s -X POST ${base}/v1/credentials -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"role":"${role}"}'
 Mint a token for another service account (development issuer only):
   curl -s -X POST ${stack.issuer.url}/mint -d '{"sub":"system:serviceaccount:team-b:web","kubernetes.io":{"namespace":"team-b","serviceaccount":{"name":"web"}}}'
 The agent keeps serving too (credentials refreshed ahead of expiry, the certificate renewed):
   export AWS_CONTAINER_CREDENTIALS_FULL_URI=${agent.credentialsUri('app')} AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${agent.authTokenFile}
   curl -s ${agent.url}/readyz
+The nocreds CLI against it:
+  export NOCREDS_URL=${base} NOCREDS_TOKEN_FILE=${shown(tokenFile)}
+  bin/nocreds whoami; bin/nocreds leases
 Press Ctrl-C to stop.`);
   const shutdown = () => void agent.stop().then(() => stack.stop()).then(() => process.exit(0));
   process.on('SIGINT', shutdown);
