@@ -130,6 +130,7 @@ async function main() {
     const certificate = verifyIssuedBy(body.certificate, stack.ca.caCertificatePem);
     console.log(`# verified: the certificate chains to the local CA; names: ${certificate.subjectAltName ?? '(none)'}`);
     console.log('# (moto signs the names in the CSR and ignores APIPassthrough; on AWS the certificate carries the names the broker sent, SPIFFE ID included)');
+    console.log(`# (moto also ignores the validity asked for and signs for 365 days: notAfter ${new Date(certificate.validTo).toISOString()}; on AWS it is at most the 3600 s asked)`);
     console.log(`# key, certificate and CA written to ${shown(stateDir)}/tls.key, tls.crt, ca.crt`);
   } catch (error) {
     failures++;

@@ -3,7 +3,7 @@ import { fitSourceIdentity, type Identity } from './identity';
 import { narrowSessionPolicies, type PolicyDocument } from './session-policy';
 import type { CredentialsGrant } from './grant-policy';
 
-/** STS's documented limits for AssumeRole (see REFERENCE.md). */
+/** STS's documented limits for AssumeRole (the STS API Reference, AssumeRole; README "How it works" step 4). */
 export const STS_LIMITS = {
   minDurationSeconds: 900,
   /** Every AssumeRole the broker makes is role chaining, which STS caps at one hour. */
