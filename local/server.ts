@@ -133,7 +133,7 @@ export function toEvent(req: IncomingMessage, body: Buffer, route: Route, params
   };
 }
 
-function lambdaContext(fn: string, requestId: string): Context {
+export function lambdaContext(fn: string, requestId: string): Context {
   const deadline = Date.now() + 30_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

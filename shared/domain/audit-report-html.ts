@@ -32,6 +32,7 @@ th { background: #f0f4f8; } td.n, th.n { text-align: right; font-variant-numeric
 /* Identifiers and notes may break anywhere (after : and / first), so they never push a table past the page; a lease id (a ULID, 26 characters) stays on one line. */
 .id, .note { overflow-wrap: anywhere; } .lease-id { white-space: nowrap; }
 table.leases { width: 100%; }
+table.leases td:last-child { min-width: 9rem; }
 code { font-size: .8rem; }
 .cards { display: flex; gap: 1rem; flex-wrap: wrap; }
 .card { border: 1px solid #cbd2d9; border-radius: .4rem; padding: .6rem 1rem; min-width: 9rem; }

@@ -61,7 +61,7 @@ test('reads the lease table, writes JSON and HTML reports to S3, emits EMF metri
   const html = await object('audit/latest/report.html');
   expect(html.contentType).toBe('text/html; charset=utf-8');
   expect(html.cacheControl).toBe('no-store');
-  expect(html.body).toContain(`<code>${fixtures.roleNoLongerGranted.leaseId}</code>`);
+  expect(html.body).toContain(`>${fixtures.roleNoLongerGranted.leaseId}</code>`);
 
   expect(lines).toHaveLength(1);
   const emf = JSON.parse(lines[0] as string);
