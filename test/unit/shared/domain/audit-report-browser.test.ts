@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildAuditReport } from '../../../../shared/domain/audit-report';
+import { buildAuditReport, FINDING_NAMES, SEVERITIES, type FindingSeverity } from '../../../../shared/domain/audit-report';
 import { renderAuditReportHtml } from '../../../../shared/domain/audit-report-html';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { oidcIdentity } from '../../../fakes';
@@ -16,6 +16,8 @@ import { auditGrants, auditLeases, lease, NOW } from '../use-cases/audit-fixture
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = join(__dirname, '..', '..', '..', '..', 'reports');
+/** The finding kinds this test knows; others may be added to FINDING_NAMES. */
+const KNOWN = ['noLongerAllowed', 'notRecheckable', 'stuckPending', 'abandoned', 'revokedNotExpired', 'failed', 'expiringSoon'].map((k) => FINDING_NAMES[k as keyof typeof FINDING_NAMES]);
 
 let browser: Browser;
 let page: Page;
@@ -73,7 +75,12 @@ test('the findings summary comes first: counts by severity, then every finding k
   // Six findings with one lease each: noLongerAllowed is high; notRecheckable, stuckPending and revokedNotExpired medium; failed and expiringSoon low.
   expect(await page.textContent('#findings-total')).toBe('6 leases listed under findings: 1 high, 3 medium, 2 low.');
   const summary = await tableRows('findings-summary');
-  expect(summary).toEqual([
+  // Every kind in FINDING_NAMES (a kind added there shows up here too), the most severe first.
+  expect(summary).toHaveLength(Object.keys(FINDING_NAMES).length);
+  const rank = summary.map((row) => SEVERITIES.indexOf(row[0] as FindingSeverity));
+  expect(rank).toEqual([...rank].sort((a, b) => a - b));
+  expect(rank).not.toContain(-1);
+  expect(summary.filter((row) => KNOWN.includes(row[1] as string))).toEqual([
     ['high', 'Leases the grant policy would no longer allow', '1'],
     ['medium', 'Leases whose grant cannot be re-checked', '1'],
     ['medium', 'Leases stuck pending', '1'],

@@ -1,14 +1,18 @@
 import fc from 'fast-check';
-import { activitySpans, FINDING_NAMES, summarizeFindings, type AuditFindings, type DayCount } from '../../../../shared/domain/audit-report';
+import { activitySpans, buildAuditReport, FINDING_NAMES, SEVERITIES, summarizeFindings, type AuditFindings, type DayCount } from '../../../../shared/domain/audit-report';
+import { renderAuditReportHtml } from '../../../../shared/domain/audit-report-html';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 
 const day = (d: string, credentials = 0, certificates = 0): DayCount => ({ day: d, credentials, certificates });
 const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ leaseId: `L${i}` }) as AuditFindings['failed'][number]);
+const KNOWN: ReadonlyArray<keyof AuditFindings> = ['noLongerAllowed', 'notRecheckable', 'stuckPending', 'abandoned', 'revokedNotExpired', 'failed', 'expiringSoon'];
 const empty = Object.fromEntries(Object.keys(FINDING_NAMES).map((k) => [k, []])) as unknown as AuditFindings;
 
 describe('summarizeFindings', () => {
   test('lists every finding kind, the most severe first, and counts leases by severity', () => {
     const summary = summarizeFindings({ ...empty, failed: lines(2), noLongerAllowed: lines(1), stuckPending: lines(3) });
-    expect(summary.lines.map((l) => [l.key, l.severity, l.count])).toEqual([
+    // The kinds known here, in order (another kind added to FINDING_NAMES sits among them by its severity).
+    expect(summary.lines.filter((l) => KNOWN.includes(l.key)).map((l) => [l.key, l.severity, l.count])).toEqual([
       ['noLongerAllowed', 'high', 1],
       ['notRecheckable', 'medium', 0],
       ['stuckPending', 'medium', 3],
@@ -17,6 +21,7 @@ describe('summarizeFindings', () => {
       ['failed', 'low', 2],
       ['expiringSoon', 'low', 0],
     ]);
+    expect(summary.lines.map((l) => SEVERITIES.indexOf(l.severity))).toEqual(summary.lines.map((l) => SEVERITIES.indexOf(l.severity)).sort((a, b) => a - b));
     expect(summary.bySeverity).toEqual({ high: 1, medium: 3, low: 2 });
     expect(summary.total).toBe(6);
     expect(summary.lines.find((l) => l.key === 'failed')?.name).toBe(FINDING_NAMES.failed);
@@ -28,6 +33,24 @@ describe('summarizeFindings', () => {
     expect(summary.total).toBe(0);
     expect(summary.bySeverity).toEqual({ high: 0, medium: 0, low: 0 });
   });
+});
+
+test('a finding kind added to FINDING_NAMES slots in: summarized as high until ranked, and rendered with its own section', () => {
+  // As another finding (say, unrecorded sessions) would be added: a name, and leases in the report.
+  const names = FINDING_NAMES as Record<string, string>;
+  names.newKind = 'Sessions of a new kind';
+  try {
+    const findings = { ...empty, newKind: lines(2) } as AuditFindings;
+    const summary = summarizeFindings(findings);
+    expect(summary.lines.find((l) => l.key === ('newKind' as keyof AuditFindings))).toMatchObject({ severity: 'high', count: 2 });
+    expect(summary.lines.filter((l) => l.severity === 'high').map((l) => l.key)).toEqual(['noLongerAllowed', 'newKind']);
+    expect(summary.bySeverity.high).toBe(2);
+    const html = renderAuditReportHtml({ ...buildAuditReport({ now: new Date('2030-01-15T12:00:00Z'), grants: parseGrantPolicy('version: 1\nrules: []\n'), leases: [] }), findings });
+    expect(html).toContain('<a href="#newKind">Sessions of a new kind</a>');
+    expect(html).toContain('<table id="newKind-table" class="leases" aria-labelledby="newKind">');
+  } finally {
+    delete names.newKind;
+  }
 });
 
 describe('activitySpans', () => {
