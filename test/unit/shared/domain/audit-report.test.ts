@@ -1,10 +1,20 @@
 import fc from 'fast-check';
-import { activitySpans, buildAuditReport, FINDING_NAMES, SEVERITIES, summarizeFindings, type AuditFindings, type DayCount } from '../../../../shared/domain/audit-report';
+import { activitySpans, buildAuditReport, FINDING_NAMES, SEVERITIES, summarizeFindings, type AuditFindings, type DayCount, type LeaseLine } from '../../../../shared/domain/audit-report';
 import { renderAuditReportHtml } from '../../../../shared/domain/audit-report-html';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 
 const day = (d: string, credentials = 0, certificates = 0): DayCount => ({ day: d, credentials, certificates });
-const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ leaseId: `L${i}` }) as AuditFindings['failed'][number]);
+const lines = (n: number): LeaseLine[] =>
+  Array.from({ length: n }, (_, i) => ({
+    leaseId: `01LEASE${String(i).padStart(19, '0')}`,
+    kind: 'credentials',
+    status: 'active',
+    caller: 'k8s:system:serviceaccount:team-a:api',
+    ruleId: 'team-apps',
+    subject: 'arn:aws:iam::123456789012:role/team-a-app',
+    issuedAt: '2030-01-15T11:00:00.000Z',
+    expiresAt: '2030-01-15T12:30:00.000Z',
+  }));
 const KNOWN: ReadonlyArray<keyof AuditFindings> = ['noLongerAllowed', 'notRecheckable', 'stuckPending', 'abandoned', 'revokedNotExpired', 'failed', 'expiringSoon'];
 const empty = Object.fromEntries(Object.keys(FINDING_NAMES).map((k) => [k, []])) as unknown as AuditFindings;
 
