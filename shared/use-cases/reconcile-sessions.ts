@@ -1,17 +1,7 @@
-import { classifySessionEvent, type BrokerPrincipals, type FailedSessionEvent, type SessionEvent, unrecordedLease } from '../domain/cloudtrail-session';
+import { classifySessionEvent, DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS, type BrokerPrincipals, type FailedSessionEvent, type SessionEvent, unrecordedLease } from '../domain/cloudtrail-session';
 import { ConfigurationError, ConflictError, DependencyDeniedError } from '../domain/errors';
 import type { Lease } from '../domain/lease';
 import type { Clock, LeaseStore, SessionRevoker } from '../ports';
-
-/**
- * How long after STS issued a session the reconciler may look for its lease, by default. The vend
- * writes its lease after AssumeRole answers, within its function's timeout (at most 29 s), so a
- * lease not there after this is not coming. The queue's delivery delay gives it; the check below
- * holds it even if the delay is changed or a message arrives early.
- */
-export const DEFAULT_RECONCILE_GRACE_SECONDS = 120;
-/** The least grace that is safe: longer than any broker function may take to write its lease. */
-export const MIN_RECONCILE_GRACE_SECONDS = 60;
 
 export interface ReconcileSessionsDeps {
   readonly leases: LeaseStore;
