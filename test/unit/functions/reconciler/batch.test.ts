@@ -20,7 +20,11 @@ rules:
 function setup() {
   const leases = new InMemoryLeaseStore();
   const logged: Array<{ level: string; message: string; facts: unknown }> = [];
-  const log = (level: string) => (message: string, facts?: unknown) => logged.push({ level, message, facts });
+  const log =
+    (level: string) =>
+    (message: unknown, ...facts: unknown[]): void => {
+      logged.push({ level, message: String(message), facts });
+    };
   const clock = new FixedClock('2026-12-01T03:10:00Z');
   const batch = reconcilerBatch({
     leases,
