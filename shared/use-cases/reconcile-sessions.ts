@@ -87,7 +87,12 @@ export async function reconcileSession(deps: ReconcileSessionsDeps, event: Sessi
       lease = current;
     }
   }
-  if (lease.revocationMethod === undefined) lease = await block(deps, lease, issued, now);
+  if (lease.revocationMethod === undefined) {
+    // Left unfinished by an earlier attempt; revocation may have been turned off since.
+    lease = blocking
+      ? await block(deps, lease, issued, now)
+      : await deps.leases.update(leaseId, 'unrecorded', { revocationMethod: 'none', failureReason: `${lease.failureReason ?? ''}. ${notBlocked(deps)}`.slice(0, 1024), updatedAt: now.toISOString() });
+  }
   const revocationMethod = lease.revocationMethod ?? 'none';
   return origin === 'broker' ? { outcome: 'unrecorded', leaseId, revocationMethod } : { outcome: 'outside', leaseId, revocationMethod };
 }

@@ -123,6 +123,15 @@ describe("the broker's own session", () => {
     expect(w.revoker.requests.length).toBe(before);
   });
 
+  test('a block left unfinished, then revocation turned off: the redelivery records that nothing was blocked', async () => {
+    const w = world();
+    w.revoker.failNext(new DependencyUnavailableError('iam_throttled', 'Rate exceeded', 1));
+    await expect(reconcileSession(w.deps, event())).rejects.toThrow('Rate exceeded');
+    const { sessionRevoker: _off, ...withoutRevocation } = w.deps;
+    expect(await reconcileSession(withoutRevocation, event())).toEqual({ outcome: 'unrecorded', leaseId: LEASE_ID, revocationMethod: 'none' });
+    expect((await w.leases.get(LEASE_ID))?.failureReason).toMatch(/revocation is not enabled/);
+  });
+
   test.each([
     ['IAM refused the broker', new DependencyDeniedError('iam_access_denied', 'not authorized to perform iam:PutRolePolicy')],
     ['no revoker role in that account', new ConflictError('revocation_unavailable', 'the broker cannot assume the revoker role')],
