@@ -261,7 +261,7 @@ Environment: NOCREDS_URL, NOCREDS_TOKEN_FILE, NOCREDS_TOKEN, NOCREDS_SERVER_ID, 
   program
     .command('leases')
     .description('list your leases (an admin grant sees all)')
-    .addOption(new Option('--status <status>', 'only leases in this state').choices(['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned']))
+    .addOption(new Option('--status <status>', 'only leases in this state').choices(['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned', 'unrecorded']))
     .addOption(new Option('--kind <kind>', 'only credentials or certificate leases').choices(['credentials', 'certificate']))
     .addOption(new Option('--limit <n>', 'page size').argParser(positiveInt('--limit')))
     .option('--cursor <cursor>', 'continue from a previous page')

@@ -38,6 +38,7 @@ export const BROKER_FUNCTIONS = {
   leases: { description: 'nocreds: lists, revokes and renews leases (/v1/leases)', memorySize: 512, timeout: Duration.seconds(29) },
   renewal: { description: 'nocreds: expires leases, finishes issuances, renews certificates (scheduled)', memorySize: 512, timeout: Duration.minutes(4) },
   audit: { description: 'nocreds: daily audit report to S3, EventBridge and CloudWatch metrics (scheduled)', memorySize: 1024, timeout: Duration.minutes(10) },
+  reconciler: { description: 'nocreds: every STS session of the broker ends as a lease (CloudTrail events, after a grace period)', memorySize: 256, timeout: Duration.seconds(60) },
 } as const satisfies Record<string, FunctionSpec>;
 
 /**

@@ -64,7 +64,7 @@ export interface NocredsMonitoringProps {
 }
 
 /** When an alarm fires: at least `threshold` in `datapoints` of the last `periods` evaluation periods. */
-interface AlarmRule {
+export interface AlarmRule {
   readonly threshold: number;
   readonly datapoints: number;
   readonly periods: number;
@@ -229,6 +229,11 @@ export class NocredsMonitoring extends Construct {
       new cloudwatch.GraphWidget({ title: 'Concurrent executions', width: 8, left: perFunction((fn, name) => fn.function.metric('ConcurrentExecutions', { period: five, statistic: 'Maximum', label: name })) }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 16, alarms: this.alarms }),
     );
+  }
+
+  /** An alarm with this construct's conventions (topic on ALARM and OK, runbook line), for parts wired elsewhere (infra/reconciler.ts). */
+  addAlarm(id: string, metric: cloudwatch.IMetric, rule: AlarmRule, runbook: { means: string; check: string }): void {
+    this.alarm(id, metric, rule, runbook);
   }
 
   private alarm(id: string, metric: cloudwatch.IMetric, rule: AlarmRule, runbook: { means: string; check: string }): void {

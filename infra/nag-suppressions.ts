@@ -149,7 +149,9 @@ export function suppressTemplateCheckFindings(broker: Nocreds): void {
       'CKV_AWS_116',
       scheduled
         ? 'Failed asynchronous invocations go to the dead-letter queue through an on-failure destination (AWS::Lambda::EventInvokeConfig), which checkov does not read; the schedule has the same queue as its own dead-letter queue.'
-        : 'Invoked synchronously by API Gateway: a dead-letter queue only applies to asynchronous invocations; the caller receives the error.',
+        : name === 'reconciler'
+          ? 'Invoked by an SQS event source mapping: a message that keeps failing moves to its queue\'s dead-letter queue (redrive policy); a function dead-letter queue only applies to asynchronous invocations.'
+          : 'Invoked synchronously by API Gateway: a dead-letter queue only applies to asynchronous invocations; the caller receives the error.',
     );
     if ((lambda as CfnFunction).reservedConcurrentExecutions === undefined) {
       skipCheckov(lambda, 'CKV_AWS_115', 'Reserved concurrency was turned off for this function by the deployer (reservedConcurrency prop), e.g. in an account whose concurrency quota is still 10.');
@@ -178,6 +180,9 @@ export function suppressTemplateCheckFindings(broker: Nocreds): void {
     }
     skipCheckov(broker.table.node.defaultChild as CfnResource, 'CKV_AWS_119', `Encrypted at rest with the AWS-managed DynamoDB key; leases hold identities and ids, never credentials. ${withKey}`);
     skipCheckov(broker.deadLetterQueue.node.defaultChild as CfnResource, 'CKV_AWS_27', `Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which checkov does not count; messages hold the failed scheduled event only. ${withKey}`);
+    for (const queue of [broker.reconciler.queue, broker.reconciler.deadLetterQueue]) {
+      skipCheckov(queue.node.defaultChild as CfnResource, 'CKV_AWS_27', `Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which checkov does not count; messages are CloudTrail's STS events as the default event bus already carries them. ${withKey}`);
+    }
     skipCheckov(broker.cursorKey.node.defaultChild as CfnResource, 'CKV_AWS_149', `Encrypted with the aws/secretsmanager key; read only by CloudFormation at deploy. ${withKey}`);
     if (isOwnTopic(broker)) skipCheckov(broker.alarmTopic.node.defaultChild as CfnResource, 'CKV_AWS_26', UNENCRYPTED_TOPIC_REASON);
   }

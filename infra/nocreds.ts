@@ -24,6 +24,7 @@ import { DEFAULT_REVOKER_ROLE_NAME } from '../shared/adapters/iam-session-revoke
 import { REVOCATION_ACTIONS, splitRoleName, VENDING_ACTIONS, type BrokeredRoleOptIn, type BrokerRevocation, type IBroker } from './brokered-role';
 import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
 import { NocredsMonitoring } from './monitoring';
+import { SessionReconciler } from './reconciler';
 import { suppressNagFindings, suppressTemplateCheckFindings } from './nag-suppressions';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -113,9 +114,10 @@ export interface NocredsProps {
    * function cannot starve the others or the rest of the account. Functions not named keep their
    * default; `false` reserves nothing (for accounts whose concurrency quota is still the new-account
    * 10, where any reservation fails the deploy).
-   * @default { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1 } -
+   * @default { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1, reconciler: 2 } -
    *   at ~60 ms a vend, 100 instances serve well over the 500 requests/s of the default throttle;
-   *   certificates follows Private CA's ~25 issuances/s; one renewal or audit run at a time.
+   *   certificates follows Private CA's ~25 issuances/s; one renewal or audit run at a time; the
+   *   reconciler's queue is read by at most 2 (its event source's maximum concurrency).
    */
   readonly reservedConcurrency?: Partial<Record<BrokerFunctionName, number>> | false;
 
@@ -247,6 +249,8 @@ export class Nocreds extends Construct implements IBroker {
   /** Receives scheduled invocations that failed delivery or failed in the function. */
   readonly deadLetterQueue: sqs.Queue;
   readonly monitoring: NocredsMonitoring;
+  /** The CloudTrail reconciler's rule and queues (infra/reconciler.ts). */
+  readonly reconciler: SessionReconciler;
   readonly grantPolicy: StagedGrantPolicy;
   readonly optIn: BrokeredRoleOptIn;
   readonly certificateAuthorityArns: readonly string[];
@@ -358,7 +362,7 @@ export class Nocreds extends Construct implements IBroker {
     }
     this.functions = functions;
     this.vendingRoles = [functions.credentials.role, functions.leases.role];
-    if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role], revokerRoleName, brokerRoles: Object.values(functions).map((f) => f.role) };
+    if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role, functions.reconciler.role], revokerRoleName, brokerRoles: Object.values(functions).map((f) => f.role) };
 
     this.grantLeaseAccess(functions);
     this.grantVendingAccess(functions, revocation);
@@ -397,6 +401,15 @@ export class Nocreds extends Construct implements IBroker {
       deadLetterQueue: this.deadLetterQueue,
       table: this.table,
       alarmTopic: this.alarmTopic,
+    });
+    // CloudTrail -> EventBridge -> SQS (grace period) -> reconciler: every broker session ends as a lease.
+    this.reconciler = new SessionReconciler(this, 'Reconciler', {
+      function: functions.reconciler,
+      table: this.table,
+      brokerRoles: this.vendingRoles,
+      ...(revocation ? { revokerRoleArns: this.revokerRoleArns() } : {}),
+      monitoring: this.monitoring,
+      ...(key ? { encryptionKey: key } : {}),
     });
 
     const url = (api: apigw.HttpApi, name: string | undefined) => (name ? `https://${name}` : api.apiEndpoint);
@@ -491,7 +504,7 @@ export class Nocreds extends Construct implements IBroker {
     // The broker's own roles are never vendable nor rewritable by the broker, even if someone tags
     // them with the opt-in marker: that would let a function assume or widen itself.
     const ownRoles = Object.values(functions).map((f) => f.role.roleArn);
-    for (const name of ['credentials', 'leases', 'renewal'] as const) {
+    for (const name of ['credentials', 'leases', 'renewal', 'reconciler'] as const) {
       functions[name].role.addToPrincipalPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: [...VENDING_ACTIONS, ...REVOCATION_ACTIONS], resources: ownRoles }));
     }
   }
@@ -606,7 +619,7 @@ export const DEFAULT_THROTTLE: apigw.ThrottleSettings = { rateLimit: 500, burstL
 /** See `NocredsProps.routeThrottle`. */
 export const DEFAULT_ROUTE_THROTTLE: Readonly<Record<string, apigw.ThrottleSettings>> = { 'POST /v1/certificates': { rateLimit: 25, burstLimit: 50 } };
 /** See `NocredsProps.reservedConcurrency`. */
-export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<BrokerFunctionName, number>> = { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1 };
+export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<BrokerFunctionName, number>> = { credentials: 100, whoami: 10, certificates: 25, leases: 20, renewal: 1, audit: 1, reconciler: 2 };
 
 interface ApiSettings {
   readonly throttle: apigw.ThrottleSettings;
@@ -688,7 +701,7 @@ export function brokerEnvironment(name: BrokerFunctionName, settings: BrokerSett
     NOCREDS_LOG_LEVEL: settings.logLevel,
     NOCREDS_LEASE_RETENTION_DAYS: String(settings.leaseRetentionDays),
     ...(['leases', 'renewal', 'audit'].includes(name) ? { NOCREDS_CURSOR_KEY: settings.cursorKey } : {}),
-    ...(settings.revocation && settings.revokerRoleName && ['leases', 'renewal'].includes(name) ? { NOCREDS_REVOKER_ROLE_NAME: settings.revokerRoleName } : {}),
+    ...(settings.revocation && settings.revokerRoleName && ['leases', 'renewal', 'reconciler'].includes(name) ? { NOCREDS_REVOKER_ROLE_NAME: settings.revokerRoleName } : {}),
     ...(name === 'audit' ? { NOCREDS_REPORT_BUCKET: settings.reportBucket, NOCREDS_REPORT_PREFIX: AUDIT_REPORT_PREFIX } : {}),
   };
 }

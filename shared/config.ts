@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
 import { validateGrantPolicy, type GrantPolicy } from './domain/grant-policy';
 import { DEFAULT_PENDING_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS } from './domain/lease';
+import { DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS } from './domain/cloudtrail-session';
 
 /**
  * The one configuration loader. Every function reads its settings from the environment here, once,
@@ -145,18 +146,58 @@ export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperatio
   } else {
     cursorKey = randomBytes(32);
   }
-  const revocation = env.NOCREDS_REVOCATION_ENABLED ?? 'false';
-  if (revocation !== 'true' && revocation !== 'false') throw new ConfigurationError('invalid_setting', 'NOCREDS_REVOCATION_ENABLED must be "true" or "false".');
   return {
     cursorKey,
-    revocationEnabled: revocation === 'true',
-    revocationPolicyPrefix: env.NOCREDS_REVOCATION_POLICY_PREFIX || 'nocreds-revoked',
-    // Unset: the adapter's default (DEFAULT_REVOKER_ROLE_NAME), which BrokeredRole also uses.
-    revokerRoleName: env.NOCREDS_REVOKER_ROLE_NAME || undefined,
+    ...revocationSettings(env),
     eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
     reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
     reportPrefix: (env.NOCREDS_REPORT_PREFIX ?? 'audit/').replace(/^\/+/, ''),
     pendingGraceSeconds: pendingGraceSeconds(env),
+  };
+}
+
+function flag(env: Env, name: string): boolean {
+  const value = env[name] ?? 'false';
+  if (value !== 'true' && value !== 'false') throw new ConfigurationError('invalid_setting', `${name} must be "true" or "false".`);
+  return value === 'true';
+}
+
+/** How sessions are blocked: shared by the lease functions and the reconciler. */
+function revocationSettings(env: Env): Pick<LeaseOperationsConfig, 'revocationEnabled' | 'revocationPolicyPrefix' | 'revokerRoleName'> {
+  return {
+    revocationEnabled: flag(env, 'NOCREDS_REVOCATION_ENABLED'),
+    revocationPolicyPrefix: env.NOCREDS_REVOCATION_POLICY_PREFIX || 'nocreds-revoked',
+    // Unset: the adapter's default (DEFAULT_REVOKER_ROLE_NAME), which BrokeredRole also uses.
+    revokerRoleName: env.NOCREDS_REVOKER_ROLE_NAME || undefined,
+  };
+}
+
+/** Settings of the CloudTrail reconciler (functions/reconciler). */
+export interface ReconcilerConfig extends Pick<LeaseOperationsConfig, 'revocationEnabled' | 'revocationPolicyPrefix' | 'revokerRoleName'> {
+  /** The broker's roles whose AssumeRole calls must each end as a lease (NOCREDS_BROKER_ROLE_ARNS, comma-separated). */
+  readonly brokerRoleArns: string[];
+  /** Issuer-mode OIDC providers, as CloudTrail names them (NOCREDS_BROKER_WEB_IDENTITY_PROVIDERS, comma-separated). */
+  readonly webIdentityProviders: string[];
+  /** How long after STS issued a session its lease may be looked for (NOCREDS_RECONCILE_GRACE_SECONDS). */
+  readonly graceSeconds: number;
+  /** Also block sessions on brokered roles that nocreds did not mint (NOCREDS_REVOKE_OUTSIDE_SESSIONS). */
+  readonly revokeOutsideSessions: boolean;
+}
+
+/** Fails the cold start without the broker's role ARNs: the reconciler could then tell no session apart. */
+export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {
+  const list = (name: string) => (env[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const brokerRoleArns = list('NOCREDS_BROKER_ROLE_ARNS');
+  const bad = brokerRoleArns.filter((arn) => !/^arn:[\w-]+:iam::\d{12}:role\/.+$/.test(arn));
+  if (brokerRoleArns.length === 0 || bad.length > 0) {
+    throw new ConfigurationError('invalid_setting', `NOCREDS_BROKER_ROLE_ARNS must list the broker's IAM role ARNs, comma-separated${bad.length > 0 ? `; not role ARNs: ${bad.join(', ')}` : ''}.`);
+  }
+  return {
+    ...revocationSettings(env),
+    brokerRoleArns,
+    webIdentityProviders: list('NOCREDS_BROKER_WEB_IDENTITY_PROVIDERS'),
+    graceSeconds: wholeNumber(env, 'NOCREDS_RECONCILE_GRACE_SECONDS', DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS),
+    revokeOutsideSessions: flag(env, 'NOCREDS_REVOKE_OUTSIDE_SESSIONS'),
   };
 }
 

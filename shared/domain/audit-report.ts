@@ -43,6 +43,14 @@ export interface AuditFindings {
   readonly revokedNotExpired: LeaseLine[];
   /** Active certificates that expire within the threshold and have not been renewed. */
   readonly expiringSoon: LeaseLine[];
+  /**
+   * Sessions the broker obtained from STS that no lease recorded (the write after AssumeRole
+   * failed), found by the CloudTrail reconciler: nobody was given them; the note says whether
+   * they were blocked.
+   */
+  readonly unrecordedSessions: LeaseLine[];
+  /** Sessions on brokered roles that nocreds did not mint (someone assumed the role around the broker). */
+  readonly outsideSessions: LeaseLine[];
 }
 
 export interface AuditReport {
@@ -82,6 +90,8 @@ export const FINDING_NAMES: Record<keyof AuditFindings, string> = {
   abandoned: 'Abandoned leases (settled by the renewal job)',
   revokedNotExpired: 'Revoked leases not yet expired',
   expiringSoon: 'Certificates expiring soon with no renewal',
+  unrecordedSessions: 'Broker sessions no lease recorded (found in CloudTrail)',
+  outsideSessions: 'Sessions on brokered roles not minted by nocreds',
 };
 
 export type FindingSeverity = 'high' | 'medium' | 'low';
@@ -177,6 +187,13 @@ function abandonedNote(lease: Lease): string {
   return `${done}: ${lease.failureReason ?? ''}`;
 }
 
+/** What the reconciler did about an unrecorded session, then what it found. */
+function unrecordedNote(lease: Lease): string {
+  const done = lease.revocationMethod && lease.revocationMethod !== 'none' ? `session blocked (${lease.revocationMethod})` : 'session not blocked';
+  const who = lease.origin === 'outside' && lease.assumedRoleArn ? ` as ${lease.assumedRoleArn}` : '';
+  return `${done}${who}: ${lease.failureReason ?? ''}`;
+}
+
 /** Why the current grant policy would refuse this lease now, or undefined when it still allows it. */
 function refusal(grants: GrantPolicy, lease: Lease): string | undefined | 'unknown' {
   const identity = identityOfLease(lease);
@@ -211,6 +228,7 @@ export function buildAuditReport(input: AuditInput): AuditReport {
   }
 
   const stuckBefore = now - (input.stuckPendingSeconds ?? 900) * 1000;
+  const unrecorded = unique.filter((l) => l.status === 'unrecorded' && Date.parse(l.issuedAt) >= windowStart);
   const soon = now + (input.expiringSoonSeconds ?? 7 * 86_400) * 1000;
   const findings: AuditFindings = {
     noLongerAllowed,
@@ -220,6 +238,8 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     abandoned: unique.filter((l) => l.status === 'abandoned' && Date.parse(l.issuedAt) >= windowStart).map((l) => line(l, abandonedNote(l))),
     revokedNotExpired: unique.filter((l) => l.status === 'revoked' && Date.parse(l.expiresAt) > now).map((l) => line(l, l.revocationMethod ? `revocation: ${l.revocationMethod}` : undefined)),
     expiringSoon: inForce.filter((l) => l.kind === 'certificate' && !l.renewedBy && Date.parse(l.expiresAt) <= soon).map((l) => line(l)),
+    unrecordedSessions: unrecorded.filter((l) => l.origin !== 'outside').map((l) => line(l, unrecordedNote(l))),
+    outsideSessions: unrecorded.filter((l) => l.origin === 'outside').map((l) => line(l, unrecordedNote(l))),
   };
 
   const days = new Map<string, DayCount>();
@@ -227,8 +247,8 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     const day = new Date(now - (windowDays - 1 - d) * 86_400_000).toISOString().slice(0, 10);
     days.set(day, { day, credentials: 0, certificates: 0 });
   }
-  // Failed and abandoned leases delivered nothing.
-  const issued = unique.filter((l) => Date.parse(l.issuedAt) >= windowStart && l.status !== 'failed' && l.status !== 'abandoned');
+  // Failed and abandoned leases delivered nothing; unrecorded sessions were not delivered by nocreds.
+  const issued = unique.filter((l) => Date.parse(l.issuedAt) >= windowStart && l.status !== 'failed' && l.status !== 'abandoned' && l.status !== 'unrecorded');
   for (const lease of issued) {
     const entry = days.get(lease.issuedAt.slice(0, 10));
     if (!entry) continue;

@@ -15,9 +15,17 @@ import type { Identity } from './identity';
  * failed, or the call's outcome is unknown): whatever may have been issued never reached the
  * caller, so the job blocked the STS session or revoked the certificate, and says so on the lease.
  * No lease stays pending: see `mustSettle`.
+ *
+ * `unrecorded` is written by the CloudTrail reconciler (shared/use-cases/reconcile-sessions.ts), never
+ * by a request: STS issued a session on a brokered role and no lease recorded it. `origin` says
+ * whose call it was: `broker` (the broker's own AssumeRole, whose lease write failed: nobody was
+ * given the credentials, so the session is blocked when revocation is on) or `outside` (someone
+ * assumed a brokered role around the broker: flagged for a person, not blocked by default). It is
+ * terminal: it records a fact about a session, not a grant, so nothing renews, expires or revokes
+ * it; what was done about the session is on `revocationMethod` / `revokedAt` / `failureReason`.
  */
 export type LeaseKind = 'credentials' | 'certificate';
-export const LEASE_STATUSES = ['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned'] as const;
+export const LEASE_STATUSES = ['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned', 'unrecorded'] as const;
 export type LeaseStatus = (typeof LEASE_STATUSES)[number];
 
 export interface Lease {
@@ -70,7 +78,12 @@ export interface Lease {
   /** renewal chain */
   readonly renewedFrom?: string;
   readonly renewedBy?: string;
+  /** unrecorded: whose AssumeRole made the session (see UnrecordedOrigin). */
+  readonly origin?: UnrecordedOrigin;
 }
+
+/** Who made an unrecorded session: the broker itself (its lease write failed), or someone else. */
+export type UnrecordedOrigin = 'broker' | 'outside';
 
 const TRANSITIONS: Record<LeaseStatus, readonly LeaseStatus[]> = {
   pending: ['active', 'failed', 'abandoned'],
@@ -79,6 +92,7 @@ const TRANSITIONS: Record<LeaseStatus, readonly LeaseStatus[]> = {
   revoked: [],
   failed: [],
   abandoned: [],
+  unrecorded: [],
 };
 
 export function canTransition(from: LeaseStatus, to: LeaseStatus): boolean {

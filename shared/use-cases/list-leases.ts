@@ -8,7 +8,7 @@ import type { LeaseStore } from '../ports';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 /** Without a status filter an admin's listing walks the statuses in this order. */
-const ALL_STATUSES: readonly LeaseStatus[] = ['pending', 'active', 'revoked', 'expired', 'failed', 'abandoned'];
+const ALL_STATUSES: readonly LeaseStatus[] = ['pending', 'active', 'revoked', 'expired', 'failed', 'abandoned', 'unrecorded'];
 /** Store reads per request: a filtered page may need several, but never unboundedly many. */
 const MAX_READS = 5;
 

@@ -39,6 +39,8 @@ const METRIC_NAMES: Record<keyof AuditFindings, string> = {
   abandoned: 'LeasesAbandoned',
   revokedNotExpired: 'RevokedLeasesNotExpired',
   expiringSoon: 'CertificatesExpiringSoon',
+  unrecordedSessions: 'UnrecordedSessions',
+  outsideSessions: 'OutsideSessions',
 };
 
 const FINDING_CODES: Record<keyof AuditFindings, string> = {
@@ -49,6 +51,8 @@ const FINDING_CODES: Record<keyof AuditFindings, string> = {
   abandoned: 'abandoned',
   revokedNotExpired: 'revoked_not_expired',
   expiringSoon: 'certificate_expiring_without_renewal',
+  unrecordedSessions: 'unrecorded_session',
+  outsideSessions: 'session_not_minted_by_nocreds',
 };
 
 /**
@@ -92,6 +96,8 @@ export async function runAudit(deps: RunAuditDeps, options: RunAuditOptions = {}
     ...(await read('abandoned', windowStart)),
     ...(await read('revoked', windowStart)),
     ...(await read('expired', windowStart)),
+    // Recorded by the CloudTrail reconciler (reconcile-sessions.ts).
+    ...(await read('unrecorded', windowStart)),
   ];
 
   const report = buildAuditReport({ now, grants: deps.grants, leases, windowDays, truncated });

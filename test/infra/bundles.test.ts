@@ -79,6 +79,8 @@ describe.each(BROKER_FUNCTION_NAMES)('function %s', (name) => {
           logLevel: 'ERROR',
           leaseRetentionDays: 90,
         }),
+        // infra/reconciler.ts adds the broker's role ARNs to the reconciler's environment.
+        ...(name === 'reconciler' ? { NOCREDS_BROKER_ROLE_ARNS: 'arn:aws:iam::111122223333:role/broker-credentials,arn:aws:iam::111122223333:role/broker-leases' } : {}),
         NOCREDS_GRANT_POLICY_FILE: join(assets[name]!, 'grants.json'),
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -162,7 +162,7 @@ function leaseWriterRequests(d: Deployed): Array<[Request, Decision]> {
 }
 
 describe('every function role', () => {
-  const names: BrokerFunctionName[] = ['credentials', 'whoami', 'certificates', 'leases', 'renewal', 'audit'];
+  const names: BrokerFunctionName[] = ['credentials', 'whoami', 'certificates', 'leases', 'renewal', 'audit', 'reconciler'];
 
   it.each(names)('%s writes to its own log group only, reads no secret and cannot raise its own privileges', async (name) => {
     for (const d of [MINIMAL, FULL]) {
@@ -177,7 +177,7 @@ describe('every function role', () => {
         // The cursor key reaches the functions through CloudFormation at deploy, never by a call.
         [{ action: 'secretsmanager:GetSecretValue', resource: d.arn(d.b.broker.cursorKey) }, 'ImplicitlyDenied'],
         // The functions that may touch opted-in roles carry an explicit deny on the broker's own roles.
-        [{ action: 'iam:PutRolePolicy', resource: ownRole }, ['credentials', 'leases', 'renewal'].includes(name) ? 'ExplicitlyDenied' : 'ImplicitlyDenied'],
+        [{ action: 'iam:PutRolePolicy', resource: ownRole }, ['credentials', 'leases', 'renewal', 'reconciler'].includes(name) ? 'ExplicitlyDenied' : 'ImplicitlyDenied'],
         ...each(['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole'], ownRole, 'ImplicitlyDenied'),
         [{ action: 'iam:PassRole', resource: ownRole }, 'ImplicitlyDenied'],
         [{ action: 'iam:CreateRole', resource: role('nocreds/new-role') }, 'ImplicitlyDenied'],

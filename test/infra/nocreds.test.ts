@@ -95,8 +95,8 @@ describe('functions', () => {
       } else {
         expect(fn.Environment.Variables.NOCREDS_CURSOR_KEY).toBeUndefined();
       }
-      // API functions must answer before API Gateway's 30 s integration timeout.
-      if (!['renewal', 'audit'].includes(name)) expect(fn.Timeout).toBeLessThan(30);
+      // API functions must answer before API Gateway's 30 s integration timeout (the others are not behind it).
+      if (!['renewal', 'audit', 'reconciler'].includes(name)) expect(fn.Timeout).toBeLessThan(30);
     }
     minimal.template.resourceCountIs('AWS::Logs::LogGroup', BROKER_FUNCTION_NAMES.length + 2);
     minimal.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
@@ -323,10 +323,10 @@ describe('least privilege', () => {
     }
   });
 
-  it('with revocation, lets the lease and renewal functions assume the revoker role of each opted-in account, and write no IAM policy themselves', () => {
+  it('with revocation, lets the lease, renewal and reconciler functions assume the revoker role of each opted-in account, and write no IAM policy themselves', () => {
     // The stack's region is known, so cdk.json's flags resolve the partition at synth.
     const revokers = [ACCOUNT, OTHER_ACCOUNT].map((account) => `arn:aws:iam::${account}:role/nocreds-revoker/nocreds-session-revoker`);
-    for (const name of ['leases', 'renewal'] as const) {
+    for (const name of ['leases', 'renewal', 'reconciler'] as const) {
       const statements = roleStatements(full, name).filter((s) => s.Effect === 'Allow');
       expect(statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('iam:')))).toEqual([]);
       expect(statements.filter((s) => JSON.stringify(s.Resource).includes('nocreds-revoker'))).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: revokers }]);
@@ -335,10 +335,10 @@ describe('least privilege', () => {
       expect(JSON.stringify(roleStatements(full, name).filter((s) => s.Effect === 'Allow'))).not.toContain('nocreds-revoker');
     }
     const fn = Object.values(full.template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment.Variables.NOCREDS_REVOKER_ROLE_NAME).filter(Boolean);
-    expect(fn).toEqual(['nocreds-revoker/nocreds-session-revoker', 'nocreds-revoker/nocreds-session-revoker']);
+    expect(fn).toEqual(['nocreds-revoker/nocreds-session-revoker', 'nocreds-revoker/nocreds-session-revoker', 'nocreds-revoker/nocreds-session-revoker']);
   });
 
-  it("creates the account's revoker role once per stack with a BrokeredRole, trusting the lease and renewal roles with sts:AssumeRole only", () => {
+  it("creates the account's revoker role once per stack with a BrokeredRole, trusting the lease, renewal and reconciler roles with sts:AssumeRole only", () => {
     expect(minimal.template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'nocreds-session-revoker' } })).toEqual({});
     const roles = Object.values(full.template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'nocreds-session-revoker' } }));
     expect(roles).toHaveLength(1);
@@ -358,12 +358,12 @@ describe('least privilege', () => {
       },
     ]);
     const trust = revoker.AssumeRolePolicyDocument.Statement as Statement[];
-    // minimizePolicies (cdk.json) merges the two principals into one statement.
+    // minimizePolicies (cdk.json) merges the principals into one statement, sorted by logical id.
     expect(trust).toEqual([
       {
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
-        Principal: { AWS: (['leases', 'renewal'] as const).map((name) => ({ 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] })) },
+        Principal: { AWS: (['leases', 'reconciler', 'renewal'] as const).map((name) => ({ 'Fn::GetAtt': [logicalId(full.stack, full.broker.functions[name].role), 'Arn'] })) },
       },
     ]);
   });
@@ -520,7 +520,8 @@ describe('alarms and dashboard', () => {
     for (const finding of ['LeasesStuckPending', 'LeasesNoLongerAllowed', 'CertificatesExpiringSoon']) {
       expect(single(finding)).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricName: finding, Dimensions: [{ Name: 'Job', Value: 'audit' }], Period: 86400, Threshold: 1 });
     }
-    expect(alarmsOf(minimal)).toHaveLength(5 + 4 + 2 + 4 + 1 + 3 + 1);
+    // The last 1: the reconciler's dead-letter queue (test/infra/reconciler.test.ts).
+    expect(alarmsOf(minimal)).toHaveLength(5 + 4 + 2 + 4 + 1 + 3 + 1 + 1);
   });
 
   it('gives every alarm a runbook line: what it means and the first thing to check', () => {

@@ -121,9 +121,9 @@ app.synth();
 
     const template = JSON.parse(readFileSync(join(consumer, 'cdk.out', 'Platform.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.map((f) => f.Properties.Handler)).toEqual(Array(6).fill('index.handler'));
+    expect(functions.map((f) => f.Properties.Handler)).toEqual(Array(7).fill('index.handler'));
     const assets = readdirSync(join(consumer, 'cdk.out')).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(6);
+    expect(assets).toHaveLength(7);
     for (const asset of assets) {
       expect(readdirSync(join(consumer, 'cdk.out', asset)).sort()).toEqual(['grants.json', 'index.js', 'index.js.map']);
       // The app's own grant policy, validated and staged by the construct, is what each function reads.

@@ -24,7 +24,8 @@ function lease(status: LeaseStatus = 'pending') {
 }
 
 describe('lease state machine', () => {
-  const ALL: LeaseStatus[] = ['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned'];
+  // unrecorded: written only by the CloudTrail reconciler, terminal (no transition to or from it).
+  const ALL: LeaseStatus[] = ['pending', 'active', 'expired', 'revoked', 'failed', 'abandoned', 'unrecorded'];
   const ALLOWED = new Set(['pending->active', 'pending->failed', 'pending->abandoned', 'active->expired', 'active->revoked']);
 
   test('every status is listed once', () => {

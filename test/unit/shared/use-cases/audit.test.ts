@@ -65,6 +65,8 @@ test('emits every finding as a metric', async () => {
     LeasesNoLongerAllowed: 1,
     LeasesNotRecheckable: 1,
     LeasesStuckPending: 1,
+    OutsideSessions: 0,
+    UnrecordedSessions: 0,
     LeasesFailed: 1,
     LeasesAbandoned: 0,
     RevokedLeasesNotExpired: 1,
@@ -87,7 +89,7 @@ test('an empty table gives an empty report and zero metrics (alarms see a value 
   const { InMemoryLeaseStore: Store } = await import('../../../fakes');
   const { report } = await runAudit({ ...deps, leases: new Store() });
   expect(report.totals.active).toBe(0);
-  expect(metrics.published).toHaveLength(9);
+  expect(metrics.published).toHaveLength(11);
   expect(metrics.published.every((p) => p.metric.value === 0)).toBe(true);
   expect(events.ofType(AUDIT_FINDING)).toEqual([]);
   expect(events.ofType(AUDIT_COMPLETED)).toHaveLength(1);
