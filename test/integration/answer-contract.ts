@@ -21,4 +21,8 @@ afterEach(() => {
   }
 });
 
-afterAll(() => stop());
+afterAll(() => {
+  stop();
+  // NOCREDS_CONTRACT_COUNT=1 prints how many answers this test file had checked.
+  if (process.env.NOCREDS_CONTRACT_COUNT) console.log(`answers checked against docs/openapi.json: ${answerContract.checked}`);
+});
