@@ -152,7 +152,8 @@ export function buildOpenApiDocument(): Json {
       version,
       description:
         'Short-lived, scoped, recorded STS credentials and X.509 certificates for workloads that prove who they are. ' +
-        'Generated from shared/http/routes.ts and functions/api-contract.ts by `npm run openapi`; error codes are collected from the code, and a route lists every code its code contains.',
+        'Generated from shared/http/routes.ts and functions/api-contract.ts by `npm run openapi`; error codes are collected from the code, and a route lists every code raised in the files its function bundles (it may name a code the route cannot reach, never miss one). ' +
+        'API Gateway answers some requests itself with its own body {"message": ...}: 403 for a bad SigV4 signature (IAM API), 404 for an unknown route, 429 beyond the throttle, 413 beyond its payload limit; those are not listed per route.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [

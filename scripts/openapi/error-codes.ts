@@ -9,7 +9,8 @@ import type { RouteSpec } from '../../shared/http/routes';
  * Which error codes a route can answer, and with which status, read from the code rather than
  * written down by hand:
  * 1. the files the route's function bundles (esbuild's metafile from functions/<fn>/handler.ts),
- *    less the use cases (shared/use-cases/) that only the function's other routes call;
+ *    less the use cases (shared/use-cases/) that only the function's other routes call, and in
+ *    them the top-level declarations the handler's module code reaches by name;
  * 2. in those files, every `new <Error>(code, ...)` of a class of the NocredsError family
  *    (shared/domain/errors.ts), and the `super(code, ...)` of a subclass with its own constructor
  *    (`InvalidClaimError`), the code resolved from a literal, a template,
@@ -17,8 +18,8 @@ import type { RouteSpec } from '../../shared/http/routes';
  * 3. the status from the one HTTP mapping (shared/http/errors.ts); a class it maps to 500 answers
  *    `internal_error`.
  * A code that cannot be resolved fails the generation with its file and line: the document never
- * guesses. The result may say more than a route can reach (a file's codes count for every route
- * that bundles it), never less.
+ * guesses. The result may say more than a route can reach (a declaration's codes count for every
+ * route that reaches it, even through a branch the route never takes), never less.
  */
 
 export interface ErrorSite {
@@ -123,8 +124,45 @@ export class ErrorSiteScanner {
     return undefined;
   }
 
-  /** Error sites in `files` (repository-relative), codes resolved within those files. */
-  sites(files: Set<string>, keep: (enclosingFunction: string | undefined, file: string) => boolean): ErrorSite[] {
+  /**
+   * The top-level declarations and statements of `files` that the entry file's module code can
+   * reach by naming them (following imports; a class counts whole). Interfaces name no code: the
+   * implementations behind a port are reached where the composition root constructs them.
+   */
+  reachable(entry: string, files: Set<string>): Set<ts.Node> {
+    const inFiles = (node: ts.Node) => files.has(relative(ROOT, node.getSourceFile().fileName));
+    const root = this.program.getSourceFile(join(ROOT, entry));
+    if (!root) throw new Error(`${entry} is not in the program`);
+    const seen = new Set<ts.Node>();
+    // The entry's module code, and whatever any bundled file runs when it loads.
+    const runsAtLoad = (statement: ts.Statement) =>
+      ts.isExpressionStatement(statement) ||
+      (ts.isVariableStatement(statement) && statement.declarationList.declarations.some((d) => d.initializer && !ts.isArrowFunction(d.initializer) && !ts.isFunctionExpression(d.initializer)));
+    const loaded = this.sourceFiles().filter((f) => inFiles(f) && f !== root).flatMap((f) => f.statements.filter(runsAtLoad));
+    const queue: ts.Node[] = [...root.statements, ...loaded];
+    while (queue.length > 0) {
+      const top = queue.pop() as ts.Node;
+      if (seen.has(top)) continue;
+      seen.add(top);
+      const visit = (node: ts.Node): void => {
+        if (ts.isIdentifier(node)) {
+          let symbol = this.checker.getSymbolAtLocation(node);
+          if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
+          for (const declaration of symbol?.declarations ?? []) {
+            if (declaration.getSourceFile().isDeclarationFile || !inFiles(declaration)) continue;
+            const next = topLevelOf(declaration);
+            if (next && !seen.has(next)) queue.push(next);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(top);
+    }
+    return seen;
+  }
+
+  /** Error sites in `files` (repository-relative) whose top-level statement is `reachable`; codes resolved within those files. */
+  sites(files: Set<string>, reachable: Set<ts.Node>, keep: (enclosingFunction: string | undefined, file: string) => boolean): ErrorSite[] {
     const found: ErrorSite[] = [];
     const scanned = this.sourceFiles().filter((f) => files.has(relative(ROOT, f.fileName)));
     for (const file of scanned) {
@@ -143,7 +181,7 @@ export class ErrorSiteScanner {
           if (codeArg && ts.isIdentifier(codeArg) && ts.isConstructorDeclaration(this.parameterOf(codeArg)?.parent ?? node)) codeArg = undefined;
         }
         const status = className === undefined ? undefined : this.statusOfClass(className);
-        if (status !== undefined && codeArg && keep(outermostFunctionName(node), rel)) {
+        if (status !== undefined && codeArg && reachable.has(topLevelOf(node) as ts.Node) && keep(outermostFunctionName(node), rel)) {
           const line = file.getLineAndCharacterOfPosition(node.getStart()).line + 1;
           for (const code of this.codesOf(codeArg, scanned, 0)) found.push({ code: status === 500 ? 'internal_error' : code, status, file: rel, line });
         }
@@ -233,6 +271,13 @@ function findAncestor<T extends ts.Node>(node: ts.Node, test: (n: ts.Node) => n 
   return undefined;
 }
 
+/** The statement directly in the source file that holds `node`. */
+function topLevelOf(node: ts.Node): ts.Node | undefined {
+  let current: ts.Node | undefined = node;
+  while (current && current.parent && !ts.isSourceFile(current.parent)) current = current.parent;
+  return current && current.parent ? current : undefined;
+}
+
 /** The name of the top-level function (declaration or `const name = ...`) a node is in. */
 function outermostFunctionName(node: ts.Node): string | undefined {
   let name: string | undefined;
@@ -253,7 +298,8 @@ export function routeErrorCodes(routes: readonly (Pick<RouteSpec, 'id' | 'fn' | 
     const byStatus = new Map<number, Set<string>>([[500, new Set(['internal_error'])]]);
     // A public route (publicRoute) neither authenticates nor parses nor calls a use case.
     if (route.auth.length > 0) {
-      const sites = scanner.sites(files.get(route.id) as Set<string>, (fnName, file) => {
+      const routeFiles = files.get(route.id) as Set<string>;
+      const sites = scanner.sites(routeFiles, scanner.reachable(`functions/${route.fn}/handler.ts`, routeFiles), (fnName, file) => {
         if (file !== 'shared/http/route.ts' || fnName === undefined) return true;
         if (BODY_ONLY.has(fnName)) return route.hasBody;
         if (INPUT_ONLY.has(fnName)) return route.hasBody || route.hasQuery;

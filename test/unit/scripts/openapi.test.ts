@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { API_ROUTES } from '../../../infra/nocreds';
-import { ROUTES, findRoute, routeKey } from '../../../shared/http/routes';
+import { ROUTES, findRoute, onIamApi, routeKey } from '../../../shared/http/routes';
 import { openApiText } from '../../../scripts/openapi/document';
 import { OPENAPI_FILE, OpenApiAnswers } from '../../support/openapi-answers';
 
@@ -70,13 +70,24 @@ describe('docs/openapi.json', () => {
     expect(vend['503'].headers['Retry-After']).toBeDefined();
     // A GET without a body cannot answer body errors.
     expect(document.paths['/v1/whoami'].get.responses['413']).toBeUndefined();
+    // A route lists the codes of what it reaches: whoami calls no use case, so no CSR or lease codes.
+    const whoami400 = document.paths['/v1/whoami'].get.responses['400'].content['application/json'].schema.properties.error.properties.code.enum as string[];
+    expect(whoami400.filter((c) => c.startsWith('csr_') || c.includes('lease'))).toEqual([]);
+    expect(document.paths['/v1/certificates'].post.responses['400'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['csr_not_pem', 'unknown_profile']));
   });
 });
 
 describe('the route table', () => {
   it('is what infra builds both APIs from: every route on the token API, SigV4 ones on the IAM API', () => {
     expect(API_ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual(ROUTES.map(routeKey));
-    expect(API_ROUTES.filter((r) => !r.tokenOnly).map((r) => r.path)).toEqual(ROUTES.filter((r) => r.auth.includes('iam')).map((r) => r.path));
+    expect(API_ROUTES.filter((r) => !r.tokenOnly).map((r) => r.path)).toEqual(ROUTES.filter(onIamApi).map((r) => r.path));
+  });
+
+  it('is the README\'s "API v1" route list', () => {
+    const readme = readFileSync(`${__dirname}/../../../README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## API v1'), readme.indexOf('\n## ', readme.indexOf('## API v1') + 1));
+    const listed = [...section.matchAll(/^\| `(GET|POST) ([^`?]+)[^`]*`(?:, `(GET|POST) ([^`?]+)`)? \|/gm)].flatMap((m) => [`${m[1]} ${m[2]}`, ...(m[3] ? [`${m[3]} ${m[4]}`] : [])]);
+    expect(listed.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
   it('is what the local server matches against, parameters included', () => {
