@@ -38,7 +38,7 @@ const INPUT_ONLY = new Set(['validationErrorFrom']);
 const ERROR_CLASSES = new Map<string, unknown>(Object.entries(errors).filter(([, value]) => typeof value === 'function'));
 
 /** The import graph of one function, as esbuild bundles it (npm packages left out). */
-function importGraph(fn: string): Map<string, string[]> {
+export function importGraph(fn: string): Map<string, string[]> {
   const result = buildSync({
     entryPoints: [`functions/${fn}/handler.ts`],
     absWorkingDir: ROOT,

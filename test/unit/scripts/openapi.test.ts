@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { API_ROUTES } from '../../../infra/nocreds';
 import { ROUTES, findRoute, onIamApi, routeKey } from '../../../shared/http/routes';
 import { openApiText } from '../../../scripts/openapi/document';
+import { importGraph } from '../../../scripts/openapi/error-codes';
 import { OPENAPI_FILE, OpenApiAnswers } from '../../support/openapi-answers';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed JSON document, read field by field
@@ -74,6 +75,12 @@ describe('docs/openapi.json', () => {
     const whoami400 = document.paths['/v1/whoami'].get.responses['400'].content['application/json'].schema.properties.error.properties.code.enum as string[];
     expect(whoami400.filter((c) => c.startsWith('csr_') || c.includes('lease'))).toEqual([]);
     expect(document.paths['/v1/certificates'].post.responses['400'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['csr_not_pem', 'unknown_profile']));
+  });
+
+  it('is bundled only by the function that serves it', () => {
+    const server = ROUTES.find((r) => r.id === 'openApiDocument')?.fn;
+    const carriers = [...new Set(ROUTES.map((r) => r.fn))].filter((fn) => importGraph(fn).has('docs/openapi.json'));
+    expect(carriers).toEqual([server]);
   });
 });
 
