@@ -9,7 +9,8 @@ import { findRoute, type RouteSpec } from '../shared/http/routes';
  * Serves the Lambda handlers over plain HTTP for local runs: each request becomes the API Gateway
  * HTTP API (payload v2) event that API Gateway would send, and the handler's result becomes the
  * response. No authorizer context is ever added: locally, callers prove who they are with an OIDC
- * token or a signed GetCallerIdentity proof, exactly as on the deployed non-IAM routes.
+ * token or a signed GetCallerIdentity proof, exactly as on the deployed non-IAM routes. The routes
+ * are the route table's (shared/http/routes.ts), as deployed.
  *
  * Handlers read their configuration from the environment when first loaded, so set
  * `process.env` (see `brokerEnvironment`) before the first request.
