@@ -21,6 +21,8 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       setupFiles: ['<rootDir>/test/setup-env.ts'],
+      // Checks every answer against docs/openapi.json.
+      setupFilesAfterEnv: ['<rootDir>/test/integration/answer-contract.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },

@@ -33,7 +33,7 @@ interface FunctionSpec {
  */
 export const BROKER_FUNCTIONS = {
   credentials: { description: 'nocreds: vends STS credentials (POST /v1/credentials, GET /v1/credentials/container)', memorySize: 512, timeout: Duration.seconds(15) },
-  whoami: { description: 'nocreds: the caller as the broker sees it (GET /v1/whoami)', memorySize: 256, timeout: Duration.seconds(10) },
+  whoami: { description: 'nocreds: the caller as the broker sees it (GET /v1/whoami), and the API document (GET /v1/openapi.json)', memorySize: 256, timeout: Duration.seconds(10) },
   certificates: { description: 'nocreds: issues certificates from AWS Private CA (POST /v1/certificates)', memorySize: 512, timeout: Duration.seconds(29) },
   leases: { description: 'nocreds: lists, revokes and renews leases (/v1/leases)', memorySize: 512, timeout: Duration.seconds(29) },
   renewal: { description: 'nocreds: expires leases, finishes issuances, renews certificates (scheduled)', memorySize: 512, timeout: Duration.minutes(4) },

@@ -26,6 +26,7 @@ import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
 import { NocredsMonitoring } from './monitoring';
 import { SessionReconciler } from './reconciler';
 import { suppressNagFindings, suppressTemplateCheckFindings } from './nag-suppressions';
+import { onIamApi, ROUTES } from '../shared/http/routes';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -710,22 +711,12 @@ interface ApiRoute {
   readonly method: apigw.HttpMethod;
   readonly path: string;
   readonly fn: BrokerFunctionName;
-  /** Only on the token API: SDKs send the container token raw, never SigV4. */
+  /** Only on the token API (no SigV4): see `RouteSpec.auth`. */
   readonly tokenOnly?: boolean;
 }
 
-/** API v1 (the README's "API v1" section; local/server.ts serves the same routes locally). */
-export const API_ROUTES: readonly ApiRoute[] = [
-  { method: apigw.HttpMethod.POST, path: '/v1/credentials', fn: 'credentials' },
-  { method: apigw.HttpMethod.GET, path: '/v1/credentials/container', fn: 'credentials', tokenOnly: true },
-  { method: apigw.HttpMethod.POST, path: '/v1/certificates', fn: 'certificates' },
-  { method: apigw.HttpMethod.GET, path: '/v1/trust-bundle', fn: 'certificates' },
-  { method: apigw.HttpMethod.GET, path: '/v1/leases', fn: 'leases' },
-  { method: apigw.HttpMethod.GET, path: '/v1/leases/{id}', fn: 'leases' },
-  { method: apigw.HttpMethod.POST, path: '/v1/leases/{id}/revoke', fn: 'leases' },
-  { method: apigw.HttpMethod.POST, path: '/v1/leases/{id}/renew', fn: 'leases' },
-  { method: apigw.HttpMethod.GET, path: '/v1/whoami', fn: 'whoami' },
-];
+/** API v1, from the one route table (shared/http/routes.ts, which local/server.ts and docs/openapi.json also follow). */
+export const API_ROUTES: readonly ApiRoute[] = ROUTES.map((route) => ({ method: apigw.HttpMethod[route.method], path: route.path, fn: route.fn, tokenOnly: !onIamApi(route) }));
 
 /** JSON access log: who called which route and how it ended. Never headers, so never a token. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(

@@ -3,37 +3,19 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { findRoute, type RouteSpec } from '../shared/http/routes';
 
 /**
  * Serves the Lambda handlers over plain HTTP for local runs: each request becomes the API Gateway
  * HTTP API (payload v2) event that API Gateway would send, and the handler's result becomes the
  * response. No authorizer context is ever added: locally, callers prove who they are with an OIDC
- * token or a signed GetCallerIdentity proof, exactly as on the deployed non-IAM routes.
+ * token or a signed GetCallerIdentity proof, exactly as on the deployed non-IAM routes. The routes
+ * are the route table's (shared/http/routes.ts), as deployed.
  *
  * Handlers read their configuration from the environment when first loaded, so set
  * `process.env` (see `brokerEnvironment`) before the first request.
  */
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
-
-interface Route {
-  readonly method: string;
-  /** Path template with `{name}` parameters. */
-  readonly path: string;
-  readonly fn: string;
-}
-
-/** The API v1 routes and the function that serves each (as in infra/). */
-export const ROUTES: readonly Route[] = [
-  { method: 'POST', path: '/v1/credentials', fn: 'credentials' },
-  { method: 'GET', path: '/v1/credentials/container', fn: 'credentials' },
-  { method: 'POST', path: '/v1/certificates', fn: 'certificates' },
-  { method: 'GET', path: '/v1/trust-bundle', fn: 'certificates' },
-  { method: 'GET', path: '/v1/leases', fn: 'leases' },
-  { method: 'GET', path: '/v1/leases/{id}', fn: 'leases' },
-  { method: 'POST', path: '/v1/leases/{id}/revoke', fn: 'leases' },
-  { method: 'POST', path: '/v1/leases/{id}/renew', fn: 'leases' },
-  { method: 'GET', path: '/v1/whoami', fn: 'whoami' },
-];
 
 /**
  * What the local server itself refuses, each as a JSON error with a code, like every answer of the
@@ -61,23 +43,10 @@ export function decodePathParameter(segment: string): string {
   }
 }
 
-function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined {
-  const allowed: string[] = [];
-  for (const route of ROUTES) {
-    const names: string[] = [];
-    const source = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    });
-    const match = new RegExp(`^${source}$`).exec(path);
-    if (!match) continue;
-    if (route.method !== method) {
-      allowed.push(route.method);
-      continue;
-    }
-    return { route, params: Object.fromEntries(names.map((n, i) => [n, decodePathParameter(match[i + 1] as string)])) };
-  }
-  return allowed.length > 0 ? { allowed } : undefined;
+function matchRoute(method: string, path: string): { route: RouteSpec; params: Record<string, string> } | { allowed: string[] } | undefined {
+  const found = findRoute(method, path);
+  if (!found || 'allowed' in found) return found;
+  return { route: found.route, params: Object.fromEntries(Object.entries(found.params).map(([name, value]) => [name, decodePathParameter(value)])) };
 }
 
 interface ReadBody {
@@ -101,7 +70,7 @@ async function readBody(req: IncomingMessage): Promise<ReadBody> {
   return { body: Buffer.concat(chunks), size, abandoned: false };
 }
 
-export function toEvent(req: IncomingMessage, body: Buffer, route: Route, params: Record<string, string>): APIGatewayProxyEventV2 {
+export function toEvent(req: IncomingMessage, body: Buffer, route: RouteSpec, params: Record<string, string>): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../../shared/domain/schema-locale';
 import type { Authenticator } from '../../shared/http/authenticator';
+import { described, timestamp } from '../../shared/http/answer-schema';
 import { header, json, NO_STORE, type HttpEvent } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
 import { issueCertificate, type IssueCertificateDeps, type IssueCertificateResult } from '../../shared/use-cases/issue-certificate';
@@ -23,7 +24,25 @@ export interface CertificatesRouteDeps extends IssueCertificateDeps {
  * finished in time (GET /v1/leases/{id} then delivers it).
  */
 /** The API v1 answer for an issued certificate (also the answer of renewing a certificate lease). */
-export function certificateBody(result: Extract<IssueCertificateResult, { status: 'issued' }>) {
+export const certificateAnswerSchema = z.strictObject({
+  leaseId: described(z.string(), 'The lease recording this certificate.', '01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
+  certificate: described(z.string(), 'The certificate, PEM.'),
+  certificateChain: described(z.string(), 'The issuing CA chain, PEM, issuer first.'),
+  serialNumber: described(z.string(), 'The certificate serial number, hex.'),
+  notAfter: timestamp('When the certificate expires.'),
+});
+
+/** 202: the CA has not finished in time; GET the location (the lease) for the certificate. */
+export const pendingCertificateAnswerSchema = z.strictObject({
+  leaseId: z.string(),
+  status: z.literal('pending'),
+  location: described(z.string(), 'The lease to poll: GET it until it carries the certificate.', '/v1/leases/01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
+});
+
+/** GET /v1/trust-bundle: concatenated PEM CA certificates. */
+export const trustBundleAnswerSchema = described(z.string(), 'The CA certificates (PEM, concatenated) of the profiles the caller\'s grants name.');
+
+export function certificateBody(result: Extract<IssueCertificateResult, { status: 'issued' }>): z.infer<typeof certificateAnswerSchema> {
   return {
     leaseId: result.leaseId,
     certificate: result.certificate,
@@ -38,7 +57,8 @@ export function certificatesRoutes(deps: CertificatesRouteDeps) {
     const result = await issueCertificate(deps, { identity, requestId, csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds });
     const location = `/v1/leases/${result.leaseId}`;
     if (result.status === 'pending') {
-      return json(202, { leaseId: result.leaseId, status: 'pending', location }, { ...NO_STORE, location, 'retry-after': '2' });
+      const pending: z.infer<typeof pendingCertificateAnswerSchema> = { leaseId: result.leaseId, status: 'pending', location };
+      return json(202, pending, { ...NO_STORE, location, 'retry-after': '2' });
     }
     return json(201, certificateBody(result), { ...NO_STORE, location });
   });

@@ -4,6 +4,7 @@ import { ValidationError } from '../../shared/domain/errors';
 import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';
 import type { Authenticator } from '../../shared/http/authenticator';
+import { described, timestamp } from '../../shared/http/answer-schema';
 import { json, NO_STORE, queryParam } from '../../shared/http/event';
 import { httpRoute } from '../../shared/http/route';
 import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from '../../shared/use-cases/vend-credentials';
@@ -37,7 +38,25 @@ export interface CredentialsRouteDeps extends VendCredentialsDeps {
 }
 
 /** The API v1 answer for vended credentials (also the answer of renewing a credentials lease). */
-export function credentialsBody(result: VendedCredentials) {
+export const credentialsAnswerSchema = z.strictObject({
+  leaseId: described(z.string(), 'The lease recording this grant (also the STS session name).', '01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
+  accessKeyId: described(z.string(), 'STS temporary access key id.', 'ASIAEXAMPLEEXAMPLE12'),
+  secretAccessKey: z.string(),
+  sessionToken: z.string(),
+  expiration: timestamp('When the credentials stop working.'),
+  assumedRoleArn: described(z.string(), 'The STS session the credentials belong to.', 'arn:aws:sts::123456789012:assumed-role/team-a-app/01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
+});
+
+/** The container-credentials answer (what AWS SDKs read from AWS_CONTAINER_CREDENTIALS_FULL_URI). */
+export const containerCredentialsAnswerSchema = z.strictObject({
+  AccessKeyId: z.string(),
+  SecretAccessKey: z.string(),
+  Token: z.string(),
+  Expiration: timestamp('When the credentials stop working.'),
+  AccountId: z.optional(described(z.string(), 'The account of the assumed role.', '123456789012')),
+});
+
+export function credentialsBody(result: VendedCredentials): z.infer<typeof credentialsAnswerSchema> {
   return {
     leaseId: result.leaseId,
     accessKeyId: result.accessKeyId,
@@ -70,17 +89,14 @@ export function credentialsRoutes(deps: CredentialsRouteDeps) {
     if (!role) throw new ValidationError('missing_field', 'The query parameter "role" is required, e.g. ?role=arn:aws:iam::123456789012:role/NAME.', { details: { field: 'role' } });
     if (!ROLE_ARN.test(role)) throw new ValidationError('invalid_field', 'The query parameter "role" must be a role ARN.', { details: { field: 'role' } });
     const result = await vendCredentials(deps, { identity, requestId, roleArn: role });
-    return json(
-      200,
-      {
-        AccessKeyId: result.accessKeyId,
-        SecretAccessKey: result.secretAccessKey,
-        Token: result.sessionToken,
-        Expiration: result.expiration.toISOString(),
-        AccountId: result.accountId,
-      },
-      NO_STORE,
-    );
+    const answer: z.infer<typeof containerCredentialsAnswerSchema> = {
+      AccessKeyId: result.accessKeyId,
+      SecretAccessKey: result.secretAccessKey,
+      Token: result.sessionToken,
+      Expiration: result.expiration.toISOString(),
+      AccountId: result.accountId,
+    };
+    return json(200, answer, NO_STORE);
   });
 
   return { vend, container };

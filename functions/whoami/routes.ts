@@ -1,18 +1,64 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
 import { explainRules, isAdmin, type GrantPolicy } from '../../shared/domain/grant-policy';
+import { described } from '../../shared/http/answer-schema';
 import type { Authenticator } from '../../shared/http/authenticator';
-import { json } from '../../shared/http/event';
-import { httpRoute } from '../../shared/http/route';
+import { header, json, methodOf, pathOf, type HttpEvent } from '../../shared/http/event';
+import { httpRoute, publicRoute } from '../../shared/http/route';
+
+const ruleSummarySchema = z.strictObject({
+  id: z.string(),
+  effect: z.enum(['allow', 'deny']),
+  description: z.optional(z.string()),
+  roles: z.optional(described(z.array(z.string()), 'Role ARN patterns, rendered with the caller\'s attributes.')),
+  maxDurationSeconds: z.optional(z.number()),
+  profiles: z.optional(described(z.array(z.string()), 'Certificate profiles the rule grants (allow) or withholds (deny).')),
+  admin: z.optional(z.boolean()),
+});
+
+/** GET /v1/whoami. */
+export const whoamiAnswerSchema = z.strictObject({
+  caller: described(z.string(), 'The caller as leases record it.', 'oidc:dev:system:serviceaccount:team-a:app'),
+  kind: z.enum(['iam', 'oidc']),
+  issuer: z.optional(described(z.string(), 'OIDC: the grant policy\'s issuer id.')),
+  subject: z.optional(described(z.string(), 'OIDC: the token\'s `sub`.')),
+  principalArn: z.optional(described(z.string(), 'IAM: the caller\'s principal.')),
+  accountId: z.optional(z.string()),
+  attributes: described(z.record(z.string(), z.string()), 'What grant templates can substitute (`${name}`).'),
+  admin: described(z.boolean(), 'Whether an admin grant applies (sees every lease).'),
+  rules: z.array(ruleSummarySchema),
+});
 
 /** GET /v1/whoami: the identity as the broker sees it, and which grant rules apply to it. */
 export function whoamiRoute(deps: { readonly grants: GrantPolicy; readonly authenticator: Authenticator }) {
-  return httpRoute({ authenticator: deps.authenticator }, async ({ identity }) =>
-    json(200, {
+  return httpRoute({ authenticator: deps.authenticator }, async ({ identity }) => {
+    const answer: z.infer<typeof whoamiAnswerSchema> = {
       caller: identity.caller,
       kind: identity.kind,
       ...(identity.kind === 'oidc' ? { issuer: identity.issuerId, subject: identity.subject } : { principalArn: identity.principalArn, accountId: identity.accountId }),
       attributes: identity.attributes,
       admin: isAdmin(deps.grants, identity),
-      rules: explainRules(deps.grants, identity),
-    }),
-  );
+      rules: explainRules(deps.grants, identity).map(({ roles, profiles, ...rule }) => ({ ...rule, ...(roles ? { roles: [...roles] } : {}), ...(profiles ? { profiles: [...profiles] } : {}) })),
+    };
+    return json(200, answer);
+  });
+}
+
+/**
+ * GET /v1/openapi.json: the API document, public and cacheable (revalidated by ETag). Served here,
+ * by the smallest API function, so no other bundle carries it.
+ */
+export function openApiRoute(document: unknown) {
+  const text = JSON.stringify(document);
+  const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+  const headers = { 'cache-control': 'public, max-age=300', etag };
+  return publicRoute(async ({ event }) => {
+    if (header(event, 'if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { statusCode: 304, headers, body: '' };
+    return { statusCode: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: text };
+  });
+}
+
+/** Which of this function's routes an event is for. */
+export function routeOf(event: HttpEvent): 'whoami' | 'openApiDocument' {
+  return methodOf(event) === 'GET' && /\/v1\/openapi\.json$/.test(pathOf(event)) ? 'openApiDocument' : 'whoami';
 }

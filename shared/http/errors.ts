@@ -15,7 +15,7 @@ import {
 import { json, type HttpResult } from './event';
 
 /** The one mapping from domain errors to HTTP. Anything unknown is a plain 500 that leaks nothing. */
-function statusOf(error: NocredsError): number {
+export function statusOf(error: NocredsError): number {
   if (error instanceof ValidationError) return 400;
   if (error instanceof UnauthenticatedError) return 401;
   if (error instanceof AccessDeniedError) return 403;

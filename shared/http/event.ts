@@ -39,3 +39,13 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 /** Headers for responses that carry credentials or keys: never cache them anywhere. */
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/** The request's method, from either payload version. */
+export function methodOf(event: HttpEvent): string {
+  return isV2(event) ? event.requestContext.http.method : event.httpMethod;
+}
+
+/** The request's path (as sent, before any stage mapping), from either payload version. */
+export function pathOf(event: HttpEvent): string {
+  return isV2(event) ? event.rawPath : event.path;
+}

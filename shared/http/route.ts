@@ -5,6 +5,7 @@ import { DependencyUnavailableError, PayloadTooLargeError, UnsupportedMediaTypeE
 import type { Identity } from '../domain/identity';
 import { parseUntrustedJson } from '../domain/json-input';
 import { logger as defaultLogger } from '../adapters/logger';
+import { reportAnswer } from './answers';
 import type { Authenticator } from './authenticator';
 import { errorResponse, isServerFault } from './errors';
 import { header, requestIdOf, type HttpEvent, type HttpResult } from './event';
@@ -61,6 +62,15 @@ function errorEnvelope(log: NonNullable<RouteOptions<unknown>['logger']>): Middl
       else log.info('request rejected', { requestId, code: (error as { code?: string }).code });
       request.response = errorResponse(error, requestId);
     },
+  };
+}
+
+/** Hands the final answer (after the error envelope) to the answer observers (shared/http/answers.ts). */
+function answerReport(): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+  return {
+    name: 'answerReport',
+    after: async (request: Request) => reportAnswer(request.event, request.response ?? undefined),
+    onError: async (request: Request) => reportAnswer(request.event, request.response ?? undefined),
   };
 }
 
@@ -132,9 +142,22 @@ export function httpRoute<B = undefined>(options: RouteOptions<B>, handle: (inpu
   const chain = middy<HttpEvent, HttpResult, Error, RouteContext>(
     async (event: HttpEvent, context: RouteContext) => handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event) }),
     { timeoutEarlyInMillis: DEADLINE_RESERVE_MS, timeoutEarlyResponse: deadlineExceeded },
-  ).use(errorEnvelope(log));
+  )
+    // First in, so its onError runs last: it sees what errorEnvelope made of an error.
+    .use(answerReport())
+    .use(errorEnvelope(log));
   if (options.body) chain.use(bodyLimits(options.maxBodyBytes ?? MAX_BODY_BYTES));
   chain.use(authenticate(options.authenticator));
   if (options.body) chain.use(jsonBody(options.body));
   return chain;
+}
+
+/**
+ * A route anyone may call, without authentication or a body: only for answers that are the same
+ * for every caller and secret to none (the API document). Same error envelope and answer report.
+ */
+export function publicRoute(handle: (input: { readonly event: HttpEvent; readonly requestId: string }) => Promise<HttpResult>, options: Pick<RouteOptions<undefined>, 'logger'> = {}) {
+  return middy<HttpEvent, HttpResult, Error, RouteContext>(async (event: HttpEvent) => handle({ event, requestId: requestIdOf(event) }))
+    .use(answerReport())
+    .use(errorEnvelope(options.logger ?? defaultLogger));
 }
