@@ -48,7 +48,7 @@ export interface LeasesRouteDeps extends Omit<GetLeaseDeps, 'certificates'>, Omi
 
 /** What a lease looks like over the API: the record, without storage details or the recorded identity's claims. */
 export function leaseView(lease: Lease): Record<string, unknown> {
-  const { ttl: _ttl, identity: _identity, csr: _csr, ...view } = lease;
+  const { ttl: _ttl, claims: _claims, csr: _csr, ...view } = lease;
   return view;
 }
 

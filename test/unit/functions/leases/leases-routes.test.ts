@@ -376,7 +376,7 @@ describe('POST /v1/leases/{id}/renew', () => {
     expect(after.publicKey.export({ format: 'der', type: 'spki' })).toEqual(before.publicKey.export({ format: 'der', type: 'spki' }));
     expect(after.serialNumber).not.toBe(before.serialNumber);
     expect(world.ca.issued.at(-1)).toMatchObject({ idempotencyToken: res.body.leaseId, dns: ['api.team-a.svc'] });
-    expect(await world.leases.get(res.body.leaseId)).toMatchObject({ status: 'active', renewedFrom: issued.leaseId, identity: teamA });
+    expect(await world.leases.get(res.body.leaseId)).toMatchObject({ status: 'active', renewedFrom: issued.leaseId, claims: { namespace: 'team-a', serviceaccount: 'api' } });
     expect(await world.leases.get(issued.leaseId)).toMatchObject({ status: 'active', renewedBy: res.body.leaseId });
   });
 });

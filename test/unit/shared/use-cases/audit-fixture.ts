@@ -1,5 +1,7 @@
 import type { Identity } from '../../../../shared/domain/identity';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { pendingLease, type Lease } from '../../../../shared/domain/lease';
+import { recordedClaims } from '../../../../shared/domain/lease-access';
 import { oidcIdentity } from '../../../fakes';
 
 export const NOW = new Date('2030-01-15T12:00:00Z');
@@ -15,7 +17,7 @@ function id(): string {
 }
 
 /** A lease as the broker would have stored it, issued `ageMs` before NOW and living `lifeMs`. */
-export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; holder?: Identity | null } & Partial<Omit<Lease, 'identity' | 'kind'>>): Lease {
+export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; holder?: Identity | null } & Partial<Omit<Lease, 'claims' | 'kind'>>): Lease {
   const { ageMs, lifeMs, holder: identity, kind = 'credentials', ...rest } = init;
   const issued = new Date(NOW.getTime() - ageMs);
   const base = pendingLease({
@@ -26,7 +28,7 @@ export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: numbe
     requestId: 'r',
     now: issued,
     expiresAt: new Date(issued.getTime() + lifeMs),
-    ...(identity === null ? {} : { identity: identity ?? teamA }),
+    ...(identity === null ? {} : { claims: recordedClaims(parseGrantPolicy(auditGrants), identity ?? teamA) }),
     ...(kind === 'credentials' ? { roleArn: ROLE } : { profile: 'mesh', caArn: 'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555' }),
   });
   return { ...base, status: 'active', ...rest } as Lease;

@@ -112,7 +112,7 @@ test('a lease without a recorded identity (older records of OIDC callers) is ski
   const world = jobWorld();
   const original = await certificate(world);
   const stored = (await world.leases.get(original.leaseId))!;
-  const { identity: _identity, ...withoutIdentity } = stored;
+  const { claims: _claims, ...withoutIdentity } = stored;
   const { InMemoryLeaseStore } = await import('../../../fakes');
   const leases = new InMemoryLeaseStore([withoutIdentity]);
   world.clock.advanceSeconds(2100);
