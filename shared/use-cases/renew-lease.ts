@@ -86,20 +86,29 @@ export async function renewLeaseFor(deps: RenewLeaseDeps, lease: Lease, identity
   if (lease.kind === 'credentials') {
     if (!deps.credentials || !lease.roleArn) throw new ConfigurationError('credentials_not_configured', 'This broker cannot vend credentials here.');
     const grantMax = maxDurationFor(deps, lease, identity);
-    const credentials = await vendCredentials(
-      { ...deps.credentials, grants: deps.grants, leases: deps.leases, clock: deps.clock, ids },
-      {
-        identity,
-        requestId,
-        roleArn: lease.roleArn,
-        durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
-        policy: options.policy,
-        policyArns: options.policyArns,
-        fresh: true,
-        // Recorded in the vend's one write: a credentials renewal writes no link afterwards.
-        renewedFrom: lease.leaseId,
-      },
-    );
+    let credentials: VendedCredentials;
+    try {
+      credentials = await vendCredentials(
+        { ...deps.credentials, grants: deps.grants, leases: deps.leases, clock: deps.clock, ids },
+        {
+          identity,
+          requestId,
+          roleArn: lease.roleArn,
+          durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
+          policy: options.policy,
+          policyArns: options.policyArns,
+          fresh: true,
+          // Recorded in the vend's one write: a credentials renewal writes no link afterwards.
+          renewedFrom: lease.leaseId,
+        },
+      );
+    } catch (error) {
+      // Nothing was delivered: release the claim so the holder can retry at once (a session STS may
+      // have issued is the reconciler's, named by the successor id). Best effort: a claim left behind
+      // goes stale after ABANDONED_CLAIM_MS.
+      await deps.leases.update(lease.leaseId, 'active', { renewedBy: null, updatedAt: deps.clock.now().toISOString() }, { renewedBy: renewalId }).catch(() => undefined);
+      throw error;
+    }
     return { kind: 'credentials', previous, lease: credentials.lease, credentials };
   }
 

@@ -40,7 +40,9 @@ export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: numbe
 export function auditLeases() {
   const fine = lease({ ageMs: 10 * 60_000, lifeMs: HOUR });
   const fineCertificate = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY });
+  // Active credentials leases are not in the due index: the audit does not read them.
   const roleNoLongerGranted = lease({ ageMs: 5 * 60_000, lifeMs: HOUR, roleArn: 'arn:aws:iam::123456789012:role/team-a-admin' });
+  const profileNoLongerGranted = lease({ kind: 'certificate', ageMs: 2 * DAY, lifeMs: 30 * DAY, profile: 'retired' });
   const noIdentity = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY, holder: null });
   const stuckPending = lease({ ageMs: HOUR, lifeMs: HOUR, status: 'pending' });
   const recentPending = lease({ ageMs: 60_000, lifeMs: HOUR, status: 'pending' });
@@ -51,7 +53,7 @@ export function auditLeases() {
   const expiringButRenewed = lease({ kind: 'certificate', ageMs: 28 * DAY, lifeMs: 30 * DAY, renewedBy: '01RENEWED00000000000000000' });
   const expiredYesterday = lease({ ageMs: DAY + HOUR, lifeMs: HOUR, status: 'expired' });
   const expiredLongAgo = lease({ ageMs: 40 * DAY, lifeMs: HOUR, status: 'expired' });
-  return { fine, fineCertificate, roleNoLongerGranted, noIdentity, stuckPending, recentPending, failed, revokedStillValid, revokedExpired, expiringCertificate, expiringButRenewed, expiredYesterday, expiredLongAgo };
+  return { fine, fineCertificate, roleNoLongerGranted, profileNoLongerGranted, noIdentity, stuckPending, recentPending, failed, revokedStillValid, revokedExpired, expiringCertificate, expiringButRenewed, expiredYesterday, expiredLongAgo };
 }
 
 export const auditGrants = `
