@@ -32,13 +32,14 @@ export interface RenewalSummary {
  * scheduled run resumes there, so a backlog larger than one invocation is worked off across runs
  * rather than restarted each time. A finished pass clears the state: the next run starts afresh.
  */
-export function renewalJob(deps: RenewLeasesDeps & { readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>; readonly concurrency?: number }) {
+export function renewalJob(deps: RenewLeasesDeps & { readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>; readonly concurrency?: number; readonly pageSize?: number }) {
   return async (context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<RenewalSummary> => {
     const saved = (await deps.leases.loadJobState(RENEWAL_JOB)) as RenewalContinuation | undefined;
     const run = await renewLeases(deps, {
       runId: `renewal-${context.awsRequestId}`,
       shouldStop: () => context.getRemainingTimeInMillis() < RESERVE_MS,
       ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
+      ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
       ...(saved ? { continuation: saved } : {}),
     });
     if (run.continuation || saved) await deps.leases.saveJobState(RENEWAL_JOB, run.continuation as Record<string, unknown> | undefined);

@@ -43,6 +43,8 @@ export interface RenewLeasesOptions {
   readonly shouldStop?: () => boolean;
   /** Shards read at once (default DEFAULT_RENEWAL_CONCURRENCY). */
   readonly concurrency?: number;
+  /** Leases per page of a shard (default 25). */
+  readonly pageSize?: number;
   readonly continuation?: RenewalContinuation;
   /** Recorded as the request id of the leases the run creates. */
   readonly runId?: string;
@@ -136,7 +138,7 @@ export async function renewLeases(deps: RenewLeasesDeps, options: RenewLeasesOpt
     const phase = PHASES[phaseIndex] as Phase;
     const range = rangeOf(deps, phase, now);
     if (range === undefined) continue;
-    const pass = await passOverShards(deps.leases, range, { concurrency: options.concurrency ?? DEFAULT_RENEWAL_CONCURRENCY, pageSize: PAGE, shouldStop, ...(from ? { from } : {}) }, async (lease) => {
+    const pass = await passOverShards(deps.leases, range, { concurrency: options.concurrency ?? DEFAULT_RENEWAL_CONCURRENCY, pageSize: options.pageSize ?? PAGE, shouldStop, ...(from ? { from } : {}) }, async (lease) => {
       examined++;
       await visit(phase)(lease);
     });
