@@ -201,6 +201,14 @@ export function abandonedChanges(lease: Lease, abandonment: Abandonment): Partia
   };
 }
 
+/**
+ * The lease as a reader should see it at `now`: an active lease past its expiry is `expired` (the
+ * store keeps `active`, as nothing writes at expiry).
+ */
+export function leaseAsOf(lease: Lease, now: Date): Lease {
+  return lease.status === 'active' && Date.parse(lease.expiresAt) <= now.getTime() ? { ...lease, status: 'expired' } : lease;
+}
+
 /** A lease is in force while active and not past its expiry (TTL deletion lags by days). */
 export function isInForce(lease: Lease, now: Date): boolean {
   return lease.status === 'active' && Date.parse(lease.expiresAt) > now.getTime();

@@ -1,9 +1,9 @@
 import { AccessDeniedError } from '../domain/errors';
 import { isAdmin, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
-import type { Lease, LeaseKind, LeaseStatus } from '../domain/lease';
+import { leaseAsOf, type Lease, type LeaseKind, type LeaseStatus } from '../domain/lease';
 import type { PageCursors } from '../domain/page-cursor';
-import type { LeaseStore } from '../ports';
+import type { Clock, LeaseStore } from '../ports';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -14,6 +14,8 @@ export interface ListLeasesDeps {
   readonly grants: GrantPolicy;
   readonly leases: LeaseStore;
   readonly cursors: PageCursors;
+  /** Shows leases as of now (an active lease past its expiry reads `expired`); stored status without it. */
+  readonly clock?: Clock;
 }
 
 export interface ListLeasesRequest {
@@ -57,16 +59,20 @@ export async function listLeases(deps: ListLeasesDeps, request: ListLeasesReques
   const listing = JSON.stringify({ who: identity.caller, caller: caller ?? null, kind: request.kind ?? null, status: request.status ?? null });
   let position: Position = request.cursor === undefined ? {} : (deps.cursors.decode(request.cursor, listing) as Position);
 
+  // Nothing writes at expiry: `expired` is an active lease past its expiry, read from `active` ones.
+  const now = deps.clock?.now();
+  const asOf = (lease: Lease) => (now ? leaseAsOf(lease, now) : lease);
+  const stored = now && request.status === 'expired' ? 'active' : request.status;
   const leases: Lease[] = [];
   for (let reads = 0; reads < MAX_READS && leases.length < limit; reads++) {
     const page = await deps.leases.query({
       ...(caller === undefined ? {} : { caller }),
       ...(request.kind === undefined ? {} : { kind: request.kind }),
-      ...(request.status === undefined ? {} : { status: request.status }),
+      ...(stored === undefined ? {} : { status: stored }),
       limit: limit - leases.length,
       ...(position.k ? { cursor: position.k } : {}),
     });
-    leases.push(...page.leases);
+    leases.push(...page.leases.map(asOf).filter((l) => request.status === undefined || l.status === request.status));
     if (!page.next) return { leases, scope };
     position = { k: page.next };
   }
