@@ -18,7 +18,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../shared/adapters/dynamo-lease-store';
+import { LEASE_TABLE } from '../shared/adapters/dynamo-lease-table';
 import { assertEntriesExist, BROKER_FUNCTION_NAMES, BrokerFunction, type BrokerFunctionName } from './broker-function';
 import { DEFAULT_REVOKER_ROLE_NAME } from '../shared/adapters/iam-session-revoker';
 import { REVOCATION_ACTIONS, splitRoleName, VENDING_ACTIONS, type BrokeredRoleOptIn, type BrokerRevocation, type IBroker } from './brokered-role';
@@ -286,20 +286,23 @@ export class Nocreds extends Construct implements IBroker {
     splitRoleName(revokerRoleName);
 
     this.table = new dynamodb.Table(this, 'LeaseTable', {
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: LEASE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      timeToLiveAttribute: LEASE_TABLE.ttlAttribute,
       deletionProtection: true,
       ...(key ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key } : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy,
     });
-    for (const [indexName, keys] of Object.entries(TABLE_SCHEMA.indexes)) {
+    // The one description of the table (shared/adapters/dynamo-lease-table.ts): sparse, lean indexes.
+    for (const index of LEASE_TABLE.indexes) {
       this.table.addGlobalSecondaryIndex({
-        indexName,
-        partitionKey: { name: keys.partitionKey, type: dynamodb.AttributeType.STRING },
-        ...('sortKey' in keys ? { sortKey: { name: keys.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
-        projectionType: dynamodb.ProjectionType.ALL,
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        ...(index.sortKey ? { sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
+        ...(index.projection.type === 'INCLUDE'
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.attributes] }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
       });
     }
 
@@ -477,10 +480,19 @@ export class Nocreds extends Construct implements IBroker {
 
   /** DynamoDB: named actions on the table and its named indexes, nothing else. */
   private grantLeaseAccess(functions: Record<BrokerFunctionName, BrokerFunction>): void {
-    const resources = [this.table.tableArn, ...Object.keys(TABLE_SCHEMA.indexes).map((index) => `${this.table.tableArn}/index/${index}`)];
+    const resources = [this.table.tableArn, ...LEASE_TABLE.indexes.map((index) => `${this.table.tableArn}/index/${index.name}`)];
     const read = ['dynamodb:GetItem', 'dynamodb:Query'];
     const write = [...read, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-    const access: Partial<Record<BrokerFunctionName, string[]>> = { credentials: write, certificates: write, leases: write, renewal: write, audit: read };
+    // Keys-only indexes: listings and the jobs read the items they find with BatchGetItem; an admin
+    // listing of every caller's leases is a Scan (leases function only).
+    const batchRead = ['dynamodb:BatchGetItem', ...read];
+    const access: Partial<Record<BrokerFunctionName, string[]>> = {
+      credentials: write,
+      certificates: write,
+      leases: ['dynamodb:BatchGetItem', 'dynamodb:Scan', ...write],
+      renewal: ['dynamodb:BatchGetItem', ...write],
+      audit: batchRead,
+    };
     for (const [name, actions] of Object.entries(access) as [BrokerFunctionName, string[]][]) {
       functions[name].role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { createTableInput } from '../shared/adapters/dynamo-lease-store';
+import { createTableInput } from '../shared/adapters/dynamo-lease-table';
 import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
 import { createActiveCa, type ActiveCa } from './moto-ca';

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -24,9 +25,12 @@ const deps = {
   ...(operations.eventBusName ? { events: new EventBridgeEventPublisher(new EventBridgeClient(sdkClientConfig(config)), operations.eventBusName) } : {}),
 };
 
+/** Stop reading when less than this is left: the report is still written (marked truncated). */
+const RESERVE_MS = 30_000;
+
 /** Invoked by EventBridge Scheduler once a day; the event carries nothing the audit needs. */
-export const handler = async () => {
-  const { report, locations } = await runAudit(deps);
+export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  const { report, locations } = await runAudit(deps, { shouldStop: () => context.getRemainingTimeInMillis() < RESERVE_MS });
   logger.info('audit report written', { ...locations, totals: report.totals, truncated: report.truncated });
   return { ...locations, totals: report.totals };
 };

@@ -82,13 +82,13 @@ export const leaseViewSchema = z.strictObject({
 export type LeaseView = z.infer<typeof leaseViewSchema>;
 
 /** Fields of a Lease that never go over the API. */
-type HiddenLeaseField = 'ttl' | 'identity' | 'csr';
+type HiddenLeaseField = 'ttl' | 'claims' | 'csr';
 // A field added to Lease fails the type check here until the view (and so docs/openapi.json) says whether it is shown.
 type Unlisted = Exclude<keyof Lease, keyof LeaseView | HiddenLeaseField>;
 const _everyLeaseFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
 
 export function leaseView(lease: Lease): LeaseView {
-  const { ttl: _ttl, identity: _identity, csr: _csr, names, ...view } = lease;
+  const { ttl: _ttl, claims: _claims, csr: _csr, names, ...view } = lease;
   return { ...view, ...(names ? { names: [...names] } : {}) };
 }
 

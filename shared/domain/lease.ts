@@ -1,20 +1,27 @@
 import { ConflictError } from './errors';
-import type { Identity } from './identity';
 
 /**
  * A lease records one grant: who got what, when, until when, and what became of it.
  *
- *   pending --activate--> active --expire--> expired
- *      |                    '-----revoke--> revoked
- *      |--fail--> failed
- *      '--abandon--> abandoned
+ *   credentials:  (AssumeRole) --one conditional put--> active --revoke--> revoked
+ *                 (STS refused)  --one put-->            failed
+ *   certificates: pending --activate--> active --revoke--> revoked
+ *                    |--fail--> failed
+ *                    '--abandon--> abandoned
  *
- * `pending` is written before STS or PCA is called, so nothing leaves the broker unrecorded.
+ * "Expired" needs no write: an active lease whose `expiresAt` has passed is expired (`isInForce`).
+ * The `expired` status remains for records written before that rule (and is never written now).
+ *
+ * Credentials: STS is called first (the session is named by the lease id), then the lease is written
+ * `active` in one conditional put, then the caller is answered; if the put fails the credentials are
+ * withheld, and the session STS issued is found by the CloudTrail reconciler (it records the lease
+ * and blocks the session). A credentials lease is never pending. Certificates: `pending` is written
+ * before PCA is called, because issuance is asynchronous and the certificate ARN must be kept.
  * `failed`: the dependency refused, so nothing was issued. `abandoned`: the renewal job settled a
- * lease that stayed pending past its grace period (the function died, or the write after STS or PCA
+ * lease that stayed pending past its grace period (the function died, or the write after PCA
  * failed, or the call's outcome is unknown): whatever may have been issued never reached the
- * caller, so the job blocked the STS session or revoked the certificate, and says so on the lease.
- * No lease stays pending: see `mustSettle`.
+ * caller, so the job revoked the certificate (or blocked the session of a credentials lease written
+ * pending before this rule), and says so on the lease. No lease stays pending: see `mustSettle`.
  *
  * `unrecorded` is written by the CloudTrail reconciler (shared/use-cases/reconcile-sessions.ts), never
  * by a request: STS issued a session on a brokered role and no lease recorded it. `origin` says
@@ -73,8 +80,12 @@ export interface Lease {
    * rather than revoking the certificate as undelivered.
    */
   readonly acknowledgedAt?: string;
-  /** Who the lease was granted to, as authenticated then: lets the jobs re-check the grant. */
-  readonly identity?: Identity;
+  /**
+   * The claims of the identity the lease was granted to that the grant policy reads and the caller
+   * id does not already say (see `recordedClaims` in lease-access.ts): with `caller`, they rebuild
+   * the identity the renewal and audit jobs re-check the grant for.
+   */
+  readonly claims?: Readonly<Record<string, string>>;
   /** renewal chain */
   readonly renewedFrom?: string;
   readonly renewedBy?: string;
@@ -125,7 +136,11 @@ export interface NewLease {
   readonly names?: readonly string[];
   readonly csr?: string;
   readonly renewedFrom?: string;
-  readonly identity?: Identity;
+  readonly failureReason?: string;
+  readonly accessKeyId?: string;
+  readonly assumedRoleArn?: string;
+  readonly packedPolicySize?: number;
+  readonly claims?: Readonly<Record<string, string>>;
 }
 
 export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SECONDS): number {
@@ -133,10 +148,18 @@ export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SEC
 }
 
 export function pendingLease(input: NewLease): Lease {
+  return newLease(input, 'pending');
+}
+
+/**
+ * A new lease record in `status`: `pending` (a certificate before PCA is called), `active` (a
+ * credentials lease, written once after STS answered), `failed` (STS refused: nothing was issued).
+ */
+export function newLease(input: NewLease, status: LeaseStatus): Lease {
   const { now, expiresAt, retentionSeconds, ...rest } = input;
   const lease: Lease = {
     ...rest,
-    status: 'pending',
+    status,
     issuedAt: now.toISOString(),
     updatedAt: now.toISOString(),
     expiresAt: expiresAt.toISOString(),
@@ -190,6 +213,14 @@ export function abandonedChanges(lease: Lease, abandonment: Abandonment): Partia
     ...(abandonment.revokedSerialNumber ? { serialNumber: abandonment.revokedSerialNumber } : {}),
     ...(revoked ? { revokedAt: at, ...(abandonment.revokeReason ? { revokeReason: abandonment.revokeReason } : {}) } : {}),
   };
+}
+
+/**
+ * The lease as a reader should see it at `now`: an active lease past its expiry is `expired` (the
+ * store keeps `active`, as nothing writes at expiry).
+ */
+export function leaseAsOf(lease: Lease, now: Date): Lease {
+  return lease.status === 'active' && Date.parse(lease.expiresAt) <= now.getTime() ? { ...lease, status: 'expired' } : lease;
 }
 
 /** A lease is in force while active and not past its expiry (TTL deletion lags by days). */

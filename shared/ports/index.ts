@@ -24,6 +24,10 @@ export interface RoleAssumer {
   assumeRole(request: SessionRequest): Promise<AssumedSession>;
 }
 
+/**
+ * A listing: one caller's leases (newest first), or with no caller every lease (an admin's view, in
+ * no particular order); `kind` and `status` filter.
+ */
 export interface LeaseQuery {
   readonly caller?: string;
   readonly kind?: LeaseKind;
@@ -38,6 +42,23 @@ export interface LeasePage {
 }
 
 /**
+ * One page of one shard of the leases the scheduled jobs must see in a status (see `dueOf` in
+ * shared/adapters/dynamo-lease-table.ts: every lease but an active credentials lease), oldest
+ * expiry first, with `after <= expiresAt < before`.
+ */
+export interface DueQuery {
+  readonly status: LeaseStatus;
+  readonly shard: number;
+  readonly before?: Date;
+  readonly after?: Date;
+  readonly limit: number;
+  readonly cursor?: Record<string, unknown>;
+}
+
+/** Changes to a lease: a value sets the field, `null` removes it, undefined leaves it. */
+export type LeaseChanges = { readonly [K in keyof Lease]?: Lease[K] | null };
+
+/**
  * Extra conditions on an update, beyond the expected status: each named field must hold the given
  * value, or be absent when given `null`. Fails with ConflictError `lease_condition_failed`
  * (details.lease = the stored record) when one does not hold. Used to claim a lease for renewal
@@ -47,18 +68,23 @@ export type LeaseCondition = Partial<Record<'renewedBy', string | null>>;
 
 /** Lease records. Writes are conditional: a lease moves only along the state machine. */
 export interface LeaseStore {
-  /** Writes a new lease; fails with ConflictError if the id exists. */
+  /** Writes a new lease (one conditional put); fails with ConflictError if the id exists. */
   create(lease: Lease): Promise<void>;
   get(leaseId: string): Promise<Lease | undefined>;
   /**
    * Applies `changes` only if the stored status is `expectedStatus`; returns the new record.
    * Fails with ConflictError when the lease is not in that status.
    */
-  update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>, condition?: LeaseCondition): Promise<Lease>;
+  update(leaseId: string, expectedStatus: LeaseStatus, changes: LeaseChanges, condition?: LeaseCondition): Promise<Lease>;
   query(query: LeaseQuery): Promise<LeasePage>;
-  /** Active or pending leases whose expiry is before `before`, oldest first. */
-  dueBefore?(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>, after?: Date): Promise<LeasePage>;
-  findByAccessKeyId?(accessKeyId: string): Promise<Lease | undefined>;
+  /** How many shards `due` has: the jobs read shards 0 .. dueShards - 1. */
+  readonly dueShards: number;
+  due(query: DueQuery): Promise<LeasePage>;
+  findByAccessKeyId(accessKeyId: string): Promise<Lease | undefined>;
+  /** A scheduled job's saved state (e.g. where a pass stopped), or undefined. */
+  loadJobState(job: string): Promise<Record<string, unknown> | undefined>;
+  /** Saves (or, with undefined, clears) a job's state. */
+  saveJobState(job: string, state: Record<string, unknown> | undefined): Promise<void>;
 }
 
 /** Verifies a bearer token and returns the identity it proves. */

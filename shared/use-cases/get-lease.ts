@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { isAdmin, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
-import type { Lease } from '../domain/lease';
+import { leaseAsOf, type Lease } from '../domain/lease';
 import { isOwnLease } from '../domain/lease-access';
 import type { Clock, LeaseStore } from '../ports';
 import { collectCertificate, type CertificateLeaseDeps, type DeliveredCertificate } from './issue-certificate';
@@ -46,7 +46,8 @@ export interface LeaseWithCertificate {
 /** One lease; a certificate lease that is pending or active also brings its certificate when the CA has it. */
 export async function getLease(deps: GetLeaseDeps, request: { readonly identity: Identity; readonly leaseId: string }): Promise<LeaseWithCertificate> {
   const lease = await findVisibleLease(deps, request.identity, request.leaseId);
-  if (!deps.certificates || lease.kind !== 'certificate' || (lease.status !== 'pending' && lease.status !== 'active')) return { lease };
+  // Shown as of now: an active lease past its expiry reads `expired` (nothing writes at expiry).
+  if (!deps.certificates || lease.kind !== 'certificate' || (lease.status !== 'pending' && lease.status !== 'active')) return { lease: leaseAsOf(lease, deps.clock.now()) };
   const collected = await collectCertificate({ ...deps.certificates, leases: deps.leases, clock: deps.clock }, lease);
-  return { lease: collected.lease, ...(collected.delivered ? { certificate: collected.delivered } : {}) };
+  return { lease: leaseAsOf(collected.lease, deps.clock.now()), ...(collected.delivered ? { certificate: collected.delivered } : {}) };
 }

@@ -4,6 +4,7 @@ import { parseCertificateSigningRequest } from '../domain/certificate-request';
 import { AccessDeniedError, ConflictError, DependencyUnavailableError, ValidationError } from '../domain/errors';
 import { evaluateCertificate, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
+import { recordedClaims } from '../domain/lease-access';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
 import { recordLeaseFailure, settleUnrecordedCertificate } from './lease-failure';
@@ -98,7 +99,7 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
     kind: 'certificate',
     caller: identity.caller,
     // Lets the renewal and audit jobs re-check the grant without the caller present.
-    identity,
+    claims: recordedClaims(deps.grants, identity),
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,

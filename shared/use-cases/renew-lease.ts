@@ -2,7 +2,7 @@ import { AccessDeniedError, ConfigurationError, ConflictError, NotFoundError } f
 import { evaluateCertificate, evaluateCredentials } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import type { Lease } from '../domain/lease';
-import { isOwnLease } from '../domain/lease-access';
+import { isOwnLease, recordedClaims } from '../domain/lease-access';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore } from '../ports';
 import { findVisibleLease, type LeaseAccessDeps } from './get-lease';
@@ -86,20 +86,30 @@ export async function renewLeaseFor(deps: RenewLeaseDeps, lease: Lease, identity
   if (lease.kind === 'credentials') {
     if (!deps.credentials || !lease.roleArn) throw new ConfigurationError('credentials_not_configured', 'This broker cannot vend credentials here.');
     const grantMax = maxDurationFor(deps, lease, identity);
-    const credentials = await vendCredentials(
-      { ...deps.credentials, grants: deps.grants, leases: deps.leases, clock: deps.clock, ids },
-      {
-        identity,
-        requestId,
-        roleArn: lease.roleArn,
-        durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
-        policy: options.policy,
-        policyArns: options.policyArns,
-        fresh: true,
-      },
-    );
-    const linked = await link(deps, credentials.lease, lease.leaseId, identity);
-    return { kind: 'credentials', previous, lease: linked, credentials: { ...credentials, lease: linked } };
+    let credentials: VendedCredentials;
+    try {
+      credentials = await vendCredentials(
+        { ...deps.credentials, grants: deps.grants, leases: deps.leases, clock: deps.clock, ids },
+        {
+          identity,
+          requestId,
+          roleArn: lease.roleArn,
+          durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
+          policy: options.policy,
+          policyArns: options.policyArns,
+          fresh: true,
+          // Recorded in the vend's one write: a credentials renewal writes no link afterwards.
+          renewedFrom: lease.leaseId,
+        },
+      );
+    } catch (error) {
+      // Nothing was delivered: release the claim so the holder can retry at once (a session STS may
+      // have issued is the reconciler's, named by the successor id). Best effort: a claim left behind
+      // goes stale after ABANDONED_CLAIM_MS.
+      await deps.leases.update(lease.leaseId, 'active', { renewedBy: null, updatedAt: deps.clock.now().toISOString() }, { renewedBy: renewalId }).catch(() => undefined);
+      throw error;
+    }
+    return { kind: 'credentials', previous, lease: credentials.lease, credentials };
   }
 
   if (!deps.certificates || !lease.csr) throw new ConfigurationError('certificates_not_configured', `Lease ${lease.leaseId} cannot be re-issued here (no certificate authority or no CSR recorded).`);
@@ -151,7 +161,8 @@ async function abandonedSuccessor(deps: { leases: LeaseStore }, lease: Lease, no
   if (!lease.renewedBy) return undefined;
   const successor = await deps.leases.get(lease.renewedBy);
   // Its request is over and delivered nothing: refused, settled by the renewal job, or ended with an
-  // unknown outcome (the job will settle it).
+  // unknown outcome (the job will settle it). A credentials successor whose STS call failed with an
+  // unknown outcome, or whose lease write failed, has no record: its claim is stale after a minute.
   if (successor?.status === 'failed' || successor?.status === 'abandoned' || (successor?.status === 'pending' && successor.failureReason !== undefined)) return lease.renewedBy;
   if (!successor && now.getTime() - Date.parse(lease.updatedAt) > ABANDONED_CLAIM_MS) return lease.renewedBy;
   throw alreadyRenewed(lease);
@@ -163,9 +174,9 @@ function alreadyRenewed(lease: Lease): ConflictError {
   });
 }
 
-/** Records the link on the new lease (and who it was granted to, for the jobs' re-checks). */
+/** Records the link on the new certificate lease (and who it was granted to, for the jobs' re-checks). */
 async function link(deps: RenewLeaseDeps, lease: Lease, renewedFrom: string, identity: Identity): Promise<Lease> {
-  const changes = { renewedFrom, identity, updatedAt: deps.clock.now().toISOString() };
+  const changes = { renewedFrom, claims: recordedClaims(deps.grants, identity), updatedAt: deps.clock.now().toISOString() };
   try {
     return await deps.leases.update(lease.leaseId, lease.status, changes);
   } catch (error) {

@@ -3,7 +3,8 @@ import { ConfigurationError, ConflictError, DependencyDeniedError } from '../dom
 import { evaluateCertificate } from '../domain/grant-policy';
 import { abandonedChanges, DEFAULT_PENDING_GRACE_SECONDS, mustSettle, type Abandonment, type Lease } from '../domain/lease';
 import { identityOfLease, renewalWindowStart } from '../domain/lease-access';
-import type { BrokerEvent, EventPublisher, LeasePage, SessionRevoker } from '../ports';
+import type { BrokerEvent, EventPublisher, SessionRevoker } from '../ports';
+import { passOverShards, type DueRange, type ShardPositions } from './due-shards';
 import { collectCertificate } from './issue-certificate';
 import { revokeUndeliveredCertificate, UNDELIVERED_REVOCATION_REASON } from './lease-failure';
 import { renewLeaseFor, type RenewLeaseDeps } from './renew-lease';
@@ -12,6 +13,8 @@ export const CERTIFICATE_RENEWED = 'nocreds.certificate.renewed';
 /** Revocation entries of leases that expired this long ago or less are pruned (a missed run is caught up). */
 const PRUNE_LOOKBACK_MS = 24 * 3600 * 1000;
 const PAGE = 25;
+/** Shards read at once: enough to keep DynamoDB busy, few enough for PCA's and IAM's rates. */
+export const DEFAULT_RENEWAL_CONCURRENCY = 4;
 
 export interface RenewLeasesDeps extends RenewLeaseDeps {
   /** Blocks the sessions of abandoned credentials leases (and prunes the blocks); absent when revocation is off. */
@@ -24,15 +27,24 @@ export interface RenewLeasesDeps extends RenewLeaseDeps {
 type Phase = 'pending' | 'active' | 'revoked' | 'abandoned';
 const PHASES: readonly Phase[] = ['pending', 'active', 'revoked', 'abandoned'];
 
-/** Where the previous run stopped; opaque to callers, who pass it back as is. */
+/**
+ * Where a run stopped: the phase, and in it where each shard of the `due` index stood. JSON-safe:
+ * the renewal function saves it in the table (LeaseStore.saveJobState) for the next run.
+ */
 export interface RenewalContinuation {
   readonly phase: Phase;
-  readonly cursor?: Record<string, unknown>;
+  readonly shards?: ShardPositions;
 }
 
 export interface RenewLeasesOptions {
-  /** Most leases one run reads; the rest is left for the continuation. */
+  /** Most leases one run reads (counted per page read); the rest is left for the continuation. */
   readonly maxLeases?: number;
+  /** Asked before every page: true stops the run there (the invocation's time budget is spent). */
+  readonly shouldStop?: () => boolean;
+  /** Shards read at once (default DEFAULT_RENEWAL_CONCURRENCY). */
+  readonly concurrency?: number;
+  /** Leases per page of a shard (default 25). */
+  readonly pageSize?: number;
   readonly continuation?: RenewalContinuation;
   /** Recorded as the request id of the leases the run creates. */
   readonly runId?: string;
@@ -49,7 +61,6 @@ export interface AbandonedLease {
 }
 
 export interface RenewalRun {
-  readonly expired: string[];
   /** Pending certificate leases whose holder was given the lease id (202), and whose certificate was collected. */
   readonly activated: string[];
   /** Pending leases past their grace period, settled: nothing pending outlives it by more than a run. */
@@ -65,36 +76,43 @@ export interface RenewalRun {
 }
 
 /**
- * One bounded pass of the renewal job (EventBridge Scheduler, every few minutes):
- * 1. pending leases. Invariant: no lease stays pending, and nothing issued without reaching its
- *    caller stays usable.
+ * One pass of the renewal job (EventBridge Scheduler, every few minutes), over the shards of the
+ * `due` index (shared/adapters/dynamo-lease-table.ts), a few shards at a time, phase by phase:
+ * 1. pending leases (certificates; credentials leases are never pending). Invariant: no lease stays
+ *    pending, and nothing issued without reaching its caller stays usable.
  *    - a certificate lease whose id the holder was given (202, a renewal event): its certificate is
  *      collected once PCA has it, and the lease becomes active (the holder fetches it by id);
  *    - any other lease past its grace period (or its expiry) is settled as `abandoned`: its request
- *      is over and never delivered what it may have obtained. Credentials: the session named by the
- *      lease id is blocked through the SessionRevoker (when revocation is on); a certificate PCA
- *      issued is revoked at the CA. The lease records why and what was done;
- * 2. active leases, by expiry: past expiry -> `expired`; certificate leases in their renewal window
- *    (the last third of their life) whose profile, per the current grant policy, asks for
- *    auto-renewal -> re-issued for the same key, and `nocreds.certificate.renewed` published;
+ *      is over and never delivered what it may have obtained. A certificate PCA issued is revoked at
+ *      the CA; a credentials lease written pending by an earlier release has its session blocked
+ *      through the SessionRevoker (when revocation is on). The lease records why and what was done;
+ * 2. active certificate leases not yet expired: those in their renewal window (the last third of
+ *    their life) whose profile, per the current grant policy, asks for auto-renewal are re-issued
+ *    for the same key, and `nocreds.certificate.renewed` is published. Nothing is written at
+ *    expiry: an active lease past `expiresAt` is expired (see isInForce);
  * 3. revoked and abandoned credentials leases that expired within a day: their roles' deny entries
  *    are pruned.
  *
- * Every change is a conditional write, so runs may overlap: a lease is expired, activated, settled
- * or renewed by one of them only (the renewal claim is `renewedBy`, written only where absent). A
- * block or revocation comes before the write that records it, so a failed step is retried by the
- * next run and a lease never claims a protection that is not there.
+ * The run stops between pages when `shouldStop` says so or `maxLeases` were read, and returns where
+ * every shard of the current phase stood; the next run resumes there (the renewal function saves it
+ * in the table between invocations).
+ *
+ * Every change is a conditional write, so runs may overlap: a lease is activated, settled or renewed
+ * by one of them only (the renewal claim is `renewedBy`, written only where absent). A block or
+ * revocation comes before the write that records it, so a failed step is retried by the next run
+ * and a lease never claims a protection that is not there.
  */
 export async function renewLeases(deps: RenewLeasesDeps, options: RenewLeasesOptions = {}): Promise<RenewalRun> {
   const now = deps.clock.now();
-  const budget = Math.max(1, options.maxLeases ?? 100);
-  const run = { expired: [] as string[], activated: [] as string[], abandoned: [] as AbandonedLease[], renewed: [] as RenewalRun['renewed'][number][], skipped: [] as RenewalRun['skipped'][number][], failed: [] as RenewalRun['failed'][number][] };
+  const budget = Math.max(1, options.maxLeases ?? Number.POSITIVE_INFINITY);
+  const run = { activated: [] as string[], abandoned: [] as AbandonedLease[], renewed: [] as RenewalRun['renewed'][number][], skipped: [] as RenewalRun['skipped'][number][], failed: [] as RenewalRun['failed'][number][] };
   const prunedRoles = new Set<string>();
   let prunedEntries = 0;
   const events: BrokerEvent[] = [];
   let examined = 0;
-  let phaseIndex = PHASES.indexOf(options.continuation?.phase ?? 'pending');
-  let cursor = options.continuation?.cursor;
+  let phaseIndex = Math.max(0, PHASES.indexOf(options.continuation?.phase ?? 'pending'));
+  let from = options.continuation?.shards;
+  const shouldStop = () => examined >= budget || (options.shouldStop?.() ?? false);
 
   const attempt = async (lease: Lease, work: () => Promise<void>) => {
     try {
@@ -103,35 +121,31 @@ export async function renewLeases(deps: RenewLeasesDeps, options: RenewLeasesOpt
       run.failed.push({ leaseId: lease.leaseId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   };
+  const visit = (phase: Phase) => async (lease: Lease) => {
+    if (phase === 'pending') return attempt(lease, () => settlePending(deps, lease, now, run));
+    if (phase === 'active') return attempt(lease, () => settleActive(deps, lease, now, options.runId ?? 'renewal', run, events));
+    if (lease.roleArn && !prunedRoles.has(lease.roleArn) && (lease.revocationMethod === 'session-deny' || lease.revocationMethod === 'token-issue-time-cutoff')) {
+      const roleArn = lease.roleArn;
+      prunedRoles.add(roleArn);
+      return attempt(lease, async () => {
+        prunedEntries += await deps.sessionRevoker!.prune(roleArn, now);
+      });
+    }
+  };
 
-  while (phaseIndex < PHASES.length) {
-    if (examined >= budget) break;
+  let stoppedAt: RenewalContinuation | undefined;
+  for (; phaseIndex < PHASES.length; phaseIndex++) {
     const phase = PHASES[phaseIndex] as Phase;
-    const page = await readPage(deps, phase, now, Math.min(PAGE, budget - examined), cursor);
-    if (page === undefined) {
-      phaseIndex++;
-      cursor = undefined;
-      continue;
-    }
-    examined += page.leases.length;
-    for (const lease of page.leases) {
-      if (phase === 'pending') {
-        await attempt(lease, () => settlePending(deps, lease, now, run));
-      } else if (phase === 'active') {
-        await attempt(lease, () => settleActive(deps, lease, now, options.runId ?? 'renewal', run, events));
-      } else if (lease.roleArn && !prunedRoles.has(lease.roleArn) && (lease.revocationMethod === 'session-deny' || lease.revocationMethod === 'token-issue-time-cutoff')) {
-        const roleArn = lease.roleArn;
-        prunedRoles.add(roleArn);
-        await attempt(lease, async () => {
-          prunedEntries += await deps.sessionRevoker!.prune(roleArn, now);
-        });
-      }
-    }
-    if (page.next) {
-      cursor = page.next;
-    } else {
-      phaseIndex++;
-      cursor = undefined;
+    const range = rangeOf(deps, phase, now);
+    if (range === undefined) continue;
+    const pass = await passOverShards(deps.leases, range, { concurrency: options.concurrency ?? DEFAULT_RENEWAL_CONCURRENCY, pageSize: options.pageSize ?? PAGE, shouldStop, ...(from ? { from } : {}) }, async (lease) => {
+      examined++;
+      await visit(phase)(lease);
+    });
+    from = undefined;
+    if (!pass.complete) {
+      stoppedAt = { phase, shards: pass.positions };
+      break;
     }
   }
 
@@ -143,21 +157,17 @@ export async function renewLeases(deps: RenewLeasesDeps, options: RenewLeasesOpt
       run.failed.push({ leaseId: events.map((e) => String(e.detail.leaseId)).join(','), error: `events not published: ${error instanceof Error ? error.message : String(error)}` });
     }
   }
-  const continuation = phaseIndex < PHASES.length ? { phase: PHASES[phaseIndex] as Phase, ...(cursor ? { cursor } : {}) } : undefined;
-  return { ...run, pruned: { entries: prunedEntries, roles: [...prunedRoles] }, examined, ...(continuation ? { continuation } : {}) };
+  return { ...run, pruned: { entries: prunedEntries, roles: [...prunedRoles] }, examined, ...(stoppedAt ? { continuation: stoppedAt } : {}) };
 }
 
-/** The next page of one phase's leases, or undefined when the phase has nothing to do here. */
-async function readPage(deps: RenewLeasesDeps, phase: Phase, now: Date, limit: number, cursor: Record<string, unknown> | undefined): Promise<LeasePage | undefined> {
-  if (phase === 'pending') return deps.leases.query({ status: 'pending', limit, ...(cursor ? { cursor } : {}) });
-  if (!deps.leases.dueBefore) return undefined;
-  if (phase === 'active') {
-    // A lease is in its renewal window at most a third of the longest validity before it expires.
-    const horizon = new Date(now.getTime() + (MAX_PROFILE_VALIDITY_SECONDS * 1000) / 3);
-    return deps.leases.dueBefore('active', horizon, limit, cursor);
-  }
+/** Which `due` leases a phase reads, or undefined when the phase has nothing to do here. */
+function rangeOf(deps: RenewLeasesDeps, phase: Phase, now: Date): DueRange | undefined {
+  if (phase === 'pending') return { status: 'pending' };
+  // A lease is in its renewal window at most a third of the longest validity before it expires;
+  // one already expired needs nothing.
+  if (phase === 'active') return deps.certificates ? { status: 'active', after: now, before: new Date(now.getTime() + (MAX_PROFILE_VALIDITY_SECONDS * 1000) / 3) } : undefined;
   if (!deps.sessionRevoker) return undefined;
-  return deps.leases.dueBefore(phase, now, limit, cursor, new Date(now.getTime() - PRUNE_LOOKBACK_MS));
+  return { status: phase, after: new Date(now.getTime() - PRUNE_LOOKBACK_MS), before: now };
 }
 
 /** Step 1 for one pending lease: collect it for its holder, settle it as abandoned, or leave it to its request. */
@@ -243,17 +253,9 @@ async function settleCertificate(deps: RenewLeasesDeps, lease: Lease, now: Date)
   };
 }
 
-async function settleActive(deps: RenewLeasesDeps, lease: Lease, now: Date, runId: string, run: Pick<RenewalRun, 'expired' | 'renewed' | 'skipped'>, events: BrokerEvent[]): Promise<void> {
-  if (Date.parse(lease.expiresAt) <= now.getTime()) {
-    try {
-      await deps.leases.update(lease.leaseId, 'active', { status: 'expired', updatedAt: now.toISOString() });
-      run.expired.push(lease.leaseId);
-    } catch (error) {
-      // Revoked or expired meanwhile (another run): nothing left to do.
-      if (!(error instanceof ConflictError)) throw error;
-    }
-    return;
-  }
+async function settleActive(deps: RenewLeasesDeps, lease: Lease, now: Date, runId: string, run: Pick<RenewalRun, 'renewed' | 'skipped'>, events: BrokerEvent[]): Promise<void> {
+  // Expired needs no write (isInForce): nothing to do for a lease past its expiry.
+  if (Date.parse(lease.expiresAt) <= now.getTime()) return;
   if (lease.kind !== 'certificate' || lease.renewedBy || !deps.certificates || now < renewalWindowStart(lease)) return;
   const identity = identityOfLease(lease);
   if (!identity) {

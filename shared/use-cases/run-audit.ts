@@ -1,14 +1,17 @@
 import { buildAuditReport, type AuditFindings, type AuditReport } from '../domain/audit-report';
 import { renderAuditReportHtml } from '../domain/audit-report-html';
 import type { GrantPolicy } from '../domain/grant-policy';
-import type { Lease, LeaseStatus } from '../domain/lease';
+import { LEASE_STATUSES, type Lease, type LeaseStatus } from '../domain/lease';
 import type { BrokerEvent, Clock, EventPublisher, LeaseStore, Metric, MetricPublisher, ReportStore } from '../ports';
+import { passOverShards } from './due-shards';
 
 export const AUDIT_COMPLETED = 'nocreds.audit.completed';
 export const AUDIT_FINDING = 'nocreds.audit.finding';
 export const METRIC_NAMESPACE = 'nocreds';
 /** Most leases read per status; beyond it the report says it is truncated. */
 const DEFAULT_MAX_PER_STATUS = 10_000;
+/** Shards read at once, per status (the statuses are read one after another). */
+export const DEFAULT_AUDIT_CONCURRENCY = 8;
 /** Lease ids named in one finding event (EventBridge entries are at most 256 KB). */
 const MAX_IDS_PER_EVENT = 50;
 
@@ -24,6 +27,13 @@ export interface RunAuditDeps {
 export interface RunAuditOptions {
   readonly windowDays?: number;
   readonly maxLeasesPerStatus?: number;
+  /** Shards read at once (default DEFAULT_AUDIT_CONCURRENCY). */
+  readonly concurrency?: number;
+  /**
+   * Asked before every page: true stops reading (the invocation's time budget is spent), and the
+   * report is written from what was read, marked truncated, rather than lost to a timeout.
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface AuditRun {
@@ -56,49 +66,41 @@ const FINDING_CODES: Record<keyof AuditFindings, string> = {
 };
 
 /**
- * The daily audit: reads the leases that matter (in force, pending, failed, and those issued or
- * revoked within the window), builds the report, writes it to the report store as JSON and HTML
- * (dated, and as `latest`), emits each finding as a metric, and publishes one event per
- * non-empty finding plus one for the finished report.
+ * The daily audit: reads, shard by shard in parallel from the `due` index, the leases that matter
+ * (certificates in force, pending leases, and failed, abandoned, revoked and any other leases a job
+ * keeps due, within the window), builds the report, writes it to the report store as JSON and HTML
+ * (dated, and as `latest`), emits each finding as a metric, and publishes one event per non-empty
+ * finding plus one for the finished report.
+ *
+ * Active credentials leases are not in the `due` index (no job acts on them, and at 1,000 vends/s
+ * an hour of them is millions of items): the report's active counts and re-checks cover
+ * certificates, and credentials leases in any state a job keeps due (revoked, failed, abandoned,
+ * unrecorded). Vend counts are the functions' metrics.
  */
 export async function runAudit(deps: RunAuditDeps, options: RunAuditOptions = {}): Promise<AuditRun> {
   const now = deps.clock.now();
   const windowDays = options.windowDays ?? 14;
   const windowStart = new Date(now.getTime() - windowDays * 86_400_000);
   const max = options.maxLeasesPerStatus ?? DEFAULT_MAX_PER_STATUS;
-  // Far enough ahead to include any certificate's expiry.
-  const farFuture = new Date(now.getTime() + 400 * 86_400_000);
 
   let truncated = false;
-  const read = async (status: LeaseStatus, after?: Date): Promise<Lease[]> => {
+  const read = async (status: LeaseStatus): Promise<Lease[]> => {
     const out: Lease[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page =
-        after && deps.leases.dueBefore
-          ? await deps.leases.dueBefore(status, farFuture, Math.min(100, max), cursor, after)
-          : await deps.leases.query({ status, limit: Math.min(100, max), ...(cursor ? { cursor } : {}) });
-      out.push(...page.leases);
-      cursor = page.next;
-      if (cursor && out.length >= max) {
-        truncated = true;
-        break;
-      }
-    } while (cursor);
+    // Pending leases matter however old (stuck ones most of all). Every other status matters within
+    // the window: a lease's expiry is after its issue, so one issued in the window expires after its
+    // start; active ones before it have expired long ago.
+    const range = status === 'pending' ? { status } : { status, after: windowStart };
+    const pass = await passOverShards(
+      deps.leases,
+      range,
+      { concurrency: options.concurrency ?? DEFAULT_AUDIT_CONCURRENCY, pageSize: 100, shouldStop: () => out.length >= max || (options.shouldStop?.() ?? false) },
+      async (lease) => void out.push(lease),
+    );
+    if (!pass.complete) truncated = true;
     return out;
   };
-  // Expired and revoked leases matter only within the window (issuance counts, revoked still valid);
-  // their expiry is after their issue, so a lease issued in the window expires after its start.
-  const leases = [
-    ...(await read('active')),
-    ...(await read('pending')),
-    ...(await read('failed', windowStart)),
-    ...(await read('abandoned', windowStart)),
-    ...(await read('revoked', windowStart)),
-    ...(await read('expired', windowStart)),
-    // Recorded by the CloudTrail reconciler (reconcile-sessions.ts).
-    ...(await read('unrecorded', windowStart)),
-  ];
+  const leases: Lease[] = [];
+  for (const status of LEASE_STATUSES) leases.push(...(await read(status)));
 
   const report = buildAuditReport({ now, grants: deps.grants, leases, windowDays, truncated });
   const day = report.generatedAt.slice(0, 10);

@@ -1,11 +1,11 @@
-import { AccessDeniedError, ValidationError } from '../domain/errors';
+import { AccessDeniedError, DependencyUnavailableError, RetryLaterError, ValidationError } from '../domain/errors';
 import { evaluateCredentials, type GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
-import { pendingLease, type Lease } from '../domain/lease';
+import { newLease, type Lease, type NewLease } from '../domain/lease';
+import { recordedClaims } from '../domain/lease-access';
 import { compileSession, sessionForLease, type CompiledSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
-import { recordLeaseFailure } from './lease-failure';
 import type { SessionReuse } from './session-reuse';
 
 export interface VendCredentialsDeps {
@@ -17,7 +17,11 @@ export interface VendCredentialsDeps {
   readonly retentionSeconds?: number;
   /** Shares STS calls between identical requests (see session-reuse.ts); off when absent. */
   readonly reuse?: SessionReuse<VendedCredentials>;
-  /** Reports a failure to record a lease's end state; the audit will find the lease pending. */
+  /**
+   * Reports a lease that could not be written: the active lease of a session STS issued (the
+   * credentials were withheld; the CloudTrail reconciler records and blocks the session), or the
+   * `failed` lease of a refusal.
+   */
   readonly onLeaseWriteFailure?: (leaseId: string, error: unknown) => void;
 }
 
@@ -30,6 +34,8 @@ export interface VendCredentialsRequest {
   readonly policyArns?: readonly string[];
   /** Skip reuse: always a new STS session and lease. */
   readonly fresh?: boolean;
+  /** The lease this one renews (POST /v1/leases/{id}/renew): recorded in the same single write. */
+  readonly renewedFrom?: string;
 }
 
 export interface VendedCredentials {
@@ -48,9 +54,14 @@ export interface VendedCredentials {
  * Vends STS credentials for a role the caller's grant allows.
  *
  * Order matters: the grant is evaluated and the session compiled (anything that cannot be sent
- * is rejected here, with no lease and no STS call); then the lease is written `pending`; then
- * STS is called; then the lease becomes `active`. If recording that fails, the credentials are
- * not returned and the lease stays `pending` for the audit.
+ * is rejected here, with no lease and no STS call); then STS is called, the session named by the
+ * new lease id; then the lease is written `active` in one conditional put (`attribute_not_exists`);
+ * only then are the credentials returned. Invariant: no credential leaves the broker without its
+ * lease. If the put fails, the caller gets a 503 and never the credentials; the session STS issued
+ * is not recorded by this request, and the CloudTrail reconciler finds it (its AssumeRole event
+ * names the lease id), records it `unrecorded` and blocks it. If STS refuses, a `failed` lease
+ * records the refusal (best effort); if STS's answer is lost (outcome unknown), there is nothing to
+ * record but the attempt, which the reconciler sees too if STS did issue a session.
  */
 export async function vendCredentials(deps: VendCredentialsDeps, request: VendCredentialsRequest): Promise<VendedCredentials> {
   const { identity } = request;
@@ -95,41 +106,54 @@ async function vendNew(
   const { identity } = request;
   const leaseId = deps.ids.next();
   const session = sessionForLease(compiled, leaseId);
-
   const now = deps.clock.now();
-  const lease = pendingLease({
+  const record: NewLease = {
     leaseId,
     kind: 'credentials',
     caller: identity.caller,
     // Lets the renewal and audit jobs re-check the grant without the caller present.
-    identity,
+    claims: recordedClaims(deps.grants, identity),
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,
     expiresAt: new Date(now.getTime() + session.durationSeconds * 1000),
     retentionSeconds: deps.retentionSeconds,
     roleArn: session.roleArn,
-    sourceIdentity: session.sourceIdentity,
     durationSeconds: session.durationSeconds,
-  });
-  await deps.leases.create(lease);
+    renewedFrom: request.renewedFrom,
+  };
 
   let assumed;
   try {
     assumed = await deps.roleAssumer.assumeRole(session);
   } catch (error) {
-    await recordLeaseFailure(deps, leaseId, error);
+    // A refusal issued nothing: record it. An unknown outcome (timeout, 5xx) may have issued a
+    // session: there is nothing true to write yet; the reconciler records it from CloudTrail.
+    if (!(error instanceof DependencyUnavailableError && error.outcomeUnknown)) {
+      const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1024);
+      await deps.leases.create(newLease({ ...record, now: deps.clock.now(), failureReason: reason }, 'failed')).catch((writeError: unknown) => deps.onLeaseWriteFailure?.(leaseId, writeError));
+    }
     throw error;
   }
 
-  const active = await deps.leases.update(leaseId, 'pending', {
-    status: 'active',
-    accessKeyId: assumed.accessKeyId,
-    assumedRoleArn: assumed.assumedRoleArn,
-    expiresAt: assumed.expiration.toISOString(),
-    ...(assumed.packedPolicySize === undefined ? {} : { packedPolicySize: assumed.packedPolicySize }),
-    updatedAt: deps.clock.now().toISOString(),
-  });
+  const active = newLease(
+    {
+      ...record,
+      expiresAt: assumed.expiration,
+      accessKeyId: assumed.accessKeyId,
+      assumedRoleArn: assumed.assumedRoleArn,
+      packedPolicySize: assumed.packedPolicySize,
+    },
+    'active',
+  );
+  try {
+    await deps.leases.create(active);
+  } catch (error) {
+    deps.onLeaseWriteFailure?.(leaseId, error);
+    // The credentials are withheld: they never leave without their lease.
+    if (error instanceof RetryLaterError) throw error;
+    throw new DependencyUnavailableError('lease_not_recorded', 'The credentials were issued but their lease could not be recorded, so they were withheld; retry.', 1, { cause: error });
+  }
 
   return {
     leaseId,

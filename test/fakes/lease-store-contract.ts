@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../../shared/domain/errors';
 import { pendingLease, type Lease, type LeaseKind, type LeaseStatus } from '../../shared/domain/lease';
+import { dueShard } from '../../shared/adapters/dynamo-lease-table';
 import type { LeaseStore } from '../../shared/ports';
 
 /**
@@ -106,35 +107,96 @@ export function describeLeaseStoreContract(name: string, makeStore: () => Promis
       expect((await store.query({ caller: 'k8s:nobody', limit: 10 })).leases).toEqual([]);
     });
 
-    test('query by status: oldest expiry first; active by default', async () => {
-      await store.create(lease(1, { status: 'active', expiresInSeconds: 300 }));
-      await store.create(lease(2, { status: 'active', expiresInSeconds: 100 }));
-      await store.create(lease(3, { status: 'pending', expiresInSeconds: 50 }));
-      await store.create(lease(4, { status: 'active', expiresInSeconds: 200, kind: 'certificate' }));
-      const ids = (page: { leases: Lease[] }) => page.leases.map((l) => Number(l.leaseId.slice(-2)));
-      expect(ids(await store.query({ limit: 10 }))).toEqual([2, 4, 1]);
-      expect(ids(await store.query({ status: 'pending', limit: 10 }))).toEqual([3]);
-      expect(ids(await store.query({ status: 'active', kind: 'credentials', limit: 10 }))).toEqual([2, 1]);
+    test('query without a caller (an admin listing): every lease, filtered by status and kind, paged to the end', async () => {
+      await store.create(lease(1, { status: 'active', kind: 'certificate' }));
+      await store.create(lease(2, { status: 'active', caller: 'k8s:bob' }));
+      await store.create(lease(3, { status: 'pending', kind: 'certificate' }));
+      await store.create(lease(4, { status: 'failed' }));
+      await store.saveJobState('renewal', { phase: 'active' });
+      const all = async (query: { status?: LeaseStatus; kind?: LeaseKind }) => {
+        const ids: number[] = [];
+        let cursor: Record<string, unknown> | undefined;
+        do {
+          const page = await store.query({ ...query, limit: 1, ...(cursor ? { cursor } : {}) });
+          ids.push(...page.leases.map((l) => Number(l.leaseId.slice(-2))));
+          cursor = page.next;
+        } while (cursor);
+        return ids.sort((x, y) => x - y);
+      };
+      // The job's state item shares the table but is no lease.
+      expect(await all({})).toEqual([1, 2, 3, 4]);
+      expect(await all({ status: 'active' })).toEqual([1, 2]);
+      expect(await all({ status: 'active', kind: 'credentials' })).toEqual([2]);
     });
 
-    test('dueBefore: leases of a status expiring before a time, oldest first, paged', async () => {
-      await store.create(lease(1, { status: 'active', expiresInSeconds: 300 }));
-      await store.create(lease(2, { status: 'active', expiresInSeconds: 100 }));
-      await store.create(lease(3, { status: 'active', expiresInSeconds: 7200 }));
-      await store.create(lease(4, { status: 'pending', expiresInSeconds: 10 }));
-      if (!store.dueBefore) return;
-      const before = new Date(NOW.getTime() + 3600 * 1000);
-      const first = await store.dueBefore('active', before, 1);
-      expect(first.leases.map((l) => l.leaseId.slice(-2))).toEqual(['02']);
-      const second = await store.dueBefore('active', before, 10, first.next);
-      expect(second.leases.map((l) => l.leaseId.slice(-2))).toEqual(['01']);
+    test('due: one shard of one status, oldest expiry first, within [after, before), paged', async () => {
+      // Enough certificate leases that every shard holds some.
+      for (let n = 1; n <= 40; n++) await store.create(lease(n, { kind: 'certificate', status: 'active', expiresInSeconds: 100 * n }));
+      const seen: string[] = [];
+      for (let shard = 0; shard < store.dueShards; shard++) {
+        let cursor: Record<string, unknown> | undefined;
+        const inShard: Lease[] = [];
+        do {
+          const page = await store.due({ status: 'active', shard, after: new Date(NOW.getTime() + 500_000), before: new Date(NOW.getTime() + 3_000_000), limit: 2, ...(cursor ? { cursor } : {}) });
+          inShard.push(...page.leases);
+          cursor = page.next;
+        } while (cursor);
+        expect(inShard.map((l) => l.expiresAt)).toEqual([...inShard.map((l) => l.expiresAt)].sort());
+        expect(inShard.every((l) => dueShard(l.leaseId) === shard)).toBe(true);
+        seen.push(...inShard.map((l) => l.leaseId));
+      }
+      // 500 s <= 100 n s < 3,000 s: n = 5 .. 29, each in exactly one shard.
+      expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, i) => lease(i + 5).leaseId));
+      expect(new Set(seen.map(dueShard)).size).toBeGreaterThan(8);
+    });
+
+    test('due holds what the jobs must see: not an active credentials lease; the partition follows the status', async () => {
+      const every = async (status: LeaseStatus) => {
+        const ids: string[] = [];
+        for (let shard = 0; shard < store.dueShards; shard++) ids.push(...(await store.due({ status, shard, limit: 100 })).leases.map((l) => l.leaseId.slice(-2)));
+        return ids.sort();
+      };
+      await store.create(lease(1, { status: 'active' }));
+      await store.create(lease(2, { status: 'pending', kind: 'certificate' }));
+      await store.create(lease(3, { status: 'failed' }));
+      expect(await every('active')).toEqual([]);
+      expect(await every('pending')).toEqual(['02']);
+      expect(await every('failed')).toEqual(['03']);
+      await store.update(lease(2).leaseId, 'pending', { status: 'active' });
+      await store.update(lease(1).leaseId, 'active', { status: 'revoked', revokedAt: NOW.toISOString() });
+      expect(await every('pending')).toEqual([]);
+      expect(await every('active')).toEqual(['02']);
+      expect(await every('revoked')).toEqual(['01']);
+      // An update that keeps the status keeps the partition.
+      await store.update(lease(2).leaseId, 'active', { renewedBy: '01CONTRACT0000000000000099' });
+      expect(await every('active')).toEqual(['02']);
+    });
+
+    test('update removes a field given null, and may change nothing but still checks the status', async () => {
+      const l = lease(1, { status: 'active' });
+      await store.create(l);
+      await store.update(l.leaseId, 'active', { renewedBy: '01CONTRACT0000000000000002' });
+      expect(await store.update(l.leaseId, 'active', { renewedBy: null }, { renewedBy: '01CONTRACT0000000000000002' })).toEqual(l);
+      expect(await store.get(l.leaseId)).toEqual(l);
+      expect(await store.update(l.leaseId, 'active', {})).toEqual(l);
+      expect((await rejection(store.update(l.leaseId, 'pending', {}))).code).toBe('lease_state_changed');
+    });
+
+    test('job state: saved, loaded, replaced and cleared; absent at first', async () => {
+      expect(await store.loadJobState('renewal')).toBeUndefined();
+      await store.saveJobState('renewal', { phase: 'active', shards: { '3': 'done', '4': { leaseId: 'x', due: 'active#4', expiresAt: '2030' } } });
+      expect(await store.loadJobState('renewal')).toEqual({ phase: 'active', shards: { '3': 'done', '4': { leaseId: 'x', due: 'active#4', expiresAt: '2030' } } });
+      await store.saveJobState('renewal', { phase: 'revoked' });
+      expect(await store.loadJobState('renewal')).toEqual({ phase: 'revoked' });
+      await store.saveJobState('renewal', undefined);
+      expect(await store.loadJobState('renewal')).toBeUndefined();
+      expect(await store.get('job#renewal')).toBeUndefined();
     });
 
     test('findByAccessKeyId finds the lease of a vended key', async () => {
       await store.create(lease(1));
       await store.update(lease(1).leaseId, 'pending', { status: 'active', accessKeyId: 'ASIAFINDME' });
       await store.create(lease(2));
-      if (!store.findByAccessKeyId) return;
       expect((await store.findByAccessKeyId('ASIAFINDME'))?.leaseId).toBe(lease(1).leaseId);
       expect(await store.findByAccessKeyId('ASIANOTHERE')).toBeUndefined();
     });

@@ -1,8 +1,10 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DUE_SHARDS, dueOf, duePartition, leaseFromItem, leaseItem } from '../../shared/adapters/dynamo-lease-table';
 import { ConflictError, NotFoundError } from '../../shared/domain/errors';
 import type { Lease, LeaseStatus } from '../../shared/domain/lease';
-import type { LeaseCondition, LeasePage, LeaseQuery, LeaseStore } from '../../shared/ports';
+import type { DueQuery, LeaseChanges, LeaseCondition, LeasePage, LeaseQuery, LeaseStore } from '../../shared/ports';
 
-export type LeaseStoreOperation = 'create' | 'get' | 'update' | 'query' | 'dueBefore' | 'findByAccessKeyId';
+export type LeaseStoreOperation = 'create' | 'get' | 'update' | 'query' | 'due' | 'findByAccessKeyId' | 'loadJobState' | 'saveJobState';
 
 interface Fault {
   readonly operation: LeaseStoreOperation;
@@ -14,15 +16,24 @@ interface Fault {
 /** Same page cap as the DynamoDB adapter. */
 const MAX_PAGE = 100;
 
+/** A stored item: the DynamoDB item of the lease (leaseItem), and its sparse `due` key. */
+interface Stored {
+  readonly item: Record<string, AttributeValue>;
+  readonly due?: string;
+}
+
 /**
- * An in-memory LeaseStore with the DynamoDB adapter's semantics (shared/adapters/dynamo-lease-store.ts):
+ * An in-memory LeaseStore with the DynamoDB adapter's semantics (shared/adapters/dynamo-lease-store.ts),
+ * storing the very items the adapter writes (leaseItem / leaseFromItem of dynamo-lease-table.ts):
  * - `create` is a conditional put: an existing id fails with ConflictError `lease_exists`;
  * - `update` is a conditional update on the expected status: a missing lease fails with
  *   NotFoundError `lease_not_found`, another status with ConflictError `lease_state_changed`
- *   (details.status = the stored status); `leaseId` and undefined values in `changes` are ignored;
- *   extra conditions (`{ renewedBy: null }`) fail with ConflictError `lease_condition_failed`;
- * - `query` by caller pages newest first (leaseId descending), by status (default `active`)
- *   oldest expiry first; `kind` (and `status` with a caller) filter; `next` is an opaque cursor.
+ *   (details.status = the stored status); `leaseId` and undefined values in `changes` are ignored,
+ *   `null` removes a field; extra conditions (`{ renewedBy: null }`) fail with ConflictError
+ *   `lease_condition_failed`; the `due` key follows the status as the adapter's does;
+ * - `query` by caller pages newest first (leaseId descending); without a caller, every lease in id
+ *   order (DynamoDB's Scan has its own order: callers must not rely on one); `kind` and `status`
+ *   filter; `due` pages one shard of one status, oldest expiry first; `next` is an opaque cursor.
  *   One difference: DynamoDB applies the limit before filters, so its pages can be short (even
  *   empty) with a `next`; here filters come first and `next` appears only when more remain.
  *   Code that pages must keep following `next` rather than stop at a short page;
@@ -33,17 +44,19 @@ const MAX_PAGE = 100;
  *
  * @example
  *   const leases = new InMemoryLeaseStore();
- *   leases.failNext('update', new DependencyUnavailableError('dynamodb_throttled', '...', 1));
- *   await vendCredentials({ ...deps, leases }, request); // rejects; leases.all()[0].status === 'pending'
+ *   leases.failNext('create', new DependencyUnavailableError('dynamodb_throttled', '...', 1));
+ *   await vendCredentials({ ...deps, leases }, request); // rejects; no credentials, no lease
  */
 export class InMemoryLeaseStore implements LeaseStore {
-  private readonly items = new Map<string, Lease>();
+  readonly dueShards = DUE_SHARDS;
+  private readonly items = new Map<string, Stored>();
+  private readonly jobStates = new Map<string, Record<string, unknown>>();
   private readonly faults: Fault[] = [];
   /** Every call in order, with its arguments (copied). */
   readonly calls: Array<{ operation: LeaseStoreOperation; args: unknown[] }> = [];
 
   constructor(initial: readonly Lease[] = []) {
-    for (const lease of initial) this.items.set(lease.leaseId, copy(lease));
+    for (const lease of initial) this.put(lease);
   }
 
   /** Makes the next `times` calls of `operation` (for which `when` holds, if given) throw `error`. */
@@ -63,7 +76,13 @@ export class InMemoryLeaseStore implements LeaseStore {
 
   /** Every stored lease, in id order. */
   all(): Lease[] {
-    return [...this.items.values()].sort((a, b) => compare(a.leaseId, b.leaseId)).map(copy);
+    return [...this.items.keys()].sort(compare).map((id) => this.lease(id) as Lease);
+  }
+
+  /** The DynamoDB item stored for a lease (what PutItem would have written), for tests of the layout. */
+  item(leaseId: string): Record<string, AttributeValue> | undefined {
+    const stored = this.items.get(leaseId);
+    return stored ? structuredClone(stored.item) : undefined;
   }
 
   get size(): number {
@@ -78,66 +97,90 @@ export class InMemoryLeaseStore implements LeaseStore {
   async create(lease: Lease): Promise<void> {
     this.enter('create', [lease]);
     if (this.items.has(lease.leaseId)) throw new ConflictError('lease_exists', `Lease ${lease.leaseId} already exists.`);
-    this.items.set(lease.leaseId, copy(withoutUndefined(lease)));
+    this.put(lease);
   }
 
   async get(leaseId: string): Promise<Lease | undefined> {
     this.enter('get', [leaseId]);
-    const lease = this.items.get(leaseId);
-    return lease ? copy(lease) : undefined;
+    return this.lease(leaseId);
   }
 
-  async update(leaseId: string, expectedStatus: LeaseStatus, changes: Partial<Lease>, condition: LeaseCondition = {}): Promise<Lease> {
+  async update(leaseId: string, expectedStatus: LeaseStatus, changes: LeaseChanges, condition: LeaseCondition = {}): Promise<Lease> {
     this.enter('update', [leaseId, expectedStatus, changes, condition]);
-    const old = this.items.get(leaseId);
-    if (!old) throw new NotFoundError('lease_not_found', `Lease ${leaseId} does not exist.`);
+    const old = this.lease(leaseId);
+    const stored = this.items.get(leaseId);
+    if (!old || !stored) throw new NotFoundError('lease_not_found', `Lease ${leaseId} does not exist.`);
     if (old.status !== expectedStatus) {
       throw new ConflictError('lease_state_changed', `Lease ${leaseId} is ${old.status}, not ${expectedStatus}.`, { details: { status: old.status } });
     }
     for (const [field, wanted] of Object.entries(condition)) {
       const actual = (old as unknown as Record<string, unknown>)[field];
       if (wanted === null ? actual !== undefined : actual !== wanted) {
-        throw new ConflictError('lease_condition_failed', `Lease ${leaseId} has changed since it was read.`, { details: { status: old.status, lease: copy(old) } });
+        throw new ConflictError('lease_condition_failed', `Lease ${leaseId} has changed since it was read.`, { details: { status: old.status, lease: old } });
       }
     }
-    const { leaseId: _ignored, ...rest } = withoutUndefined(changes);
-    const updated = { ...old, ...rest } as Lease;
-    this.items.set(leaseId, copy(updated));
-    return copy(updated);
+    const updated: Record<string, unknown> = { ...old };
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined || field === 'leaseId') continue;
+      if (value === null) delete updated[field];
+      else updated[field] = value;
+    }
+    // As the adapter: the due key changes with the status (an update to active is a certificate's).
+    const due = changes.status ? dueOf(changes.kind ?? (changes.status === 'active' ? 'certificate' : 'credentials'), changes.status, leaseId) : stored.due;
+    this.put(updated as unknown as Lease, due);
+    return this.lease(leaseId) as Lease;
   }
 
   async query(query: LeaseQuery): Promise<LeasePage> {
     this.enter('query', [query]);
-    let leases: Lease[];
-    let key: (l: Lease) => Record<string, unknown>;
-    let order: (a: Lease, b: Lease) => number = byExpiry;
+    const matches = (l: Lease) => (query.status === undefined || l.status === query.status) && (query.kind === undefined || l.kind === query.kind);
     if (query.caller !== undefined) {
-      leases = [...this.items.values()]
-        .filter((l) => l.caller === query.caller && (query.status === undefined || l.status === query.status))
-        .sort(newestFirst);
-      order = newestFirst;
-      key = (l) => ({ leaseId: l.leaseId, caller: l.caller });
-    } else {
-      const status = query.status ?? 'active';
-      leases = [...this.items.values()].filter((l) => l.status === status).sort(byExpiry);
-      key = (l) => ({ leaseId: l.leaseId, status: l.status, expiresAt: l.expiresAt });
+      const leases = this.all().filter((l) => l.caller === query.caller && matches(l)).sort(newestFirst);
+      return page(leases, newestFirst, Math.min(query.limit, MAX_PAGE), query.cursor, (l) => ({ leaseId: l.leaseId, caller: l.caller }));
     }
-    if (query.kind !== undefined) leases = leases.filter((l) => l.kind === query.kind);
-    return page(leases, order, Math.min(query.limit, MAX_PAGE), query.cursor, key);
+    return page(this.all().filter(matches), byId, Math.min(query.limit, MAX_PAGE), query.cursor, (l) => ({ leaseId: l.leaseId }));
   }
 
-  async dueBefore(status: LeaseStatus, before: Date, limit: number, cursor?: Record<string, unknown>, after?: Date): Promise<LeasePage> {
-    this.enter('dueBefore', [status, before, limit, cursor, after]);
-    const iso = before.toISOString();
-    const from = after?.toISOString() ?? '';
-    const leases = [...this.items.values()].filter((l) => l.status === status && l.expiresAt < iso && l.expiresAt >= from).sort(byExpiry);
-    return page(leases, byExpiry, Math.min(limit, MAX_PAGE), cursor, (l) => ({ leaseId: l.leaseId, status: l.status, expiresAt: l.expiresAt }));
+  async due(query: DueQuery): Promise<LeasePage> {
+    this.enter('due', [query]);
+    const partition = duePartition(query.status, query.shard);
+    const from = query.after?.toISOString() ?? '';
+    const to = query.before?.toISOString();
+    const leases = [...this.items.entries()]
+      .filter(([, s]) => s.due === partition)
+      .map(([id]) => this.lease(id) as Lease)
+      .filter((l) => l.expiresAt >= from && (to === undefined || l.expiresAt < to))
+      .sort(byExpiry);
+    return page(leases, byExpiry, Math.min(query.limit, MAX_PAGE), query.cursor, (l) => ({ leaseId: l.leaseId, due: partition, expiresAt: l.expiresAt }));
   }
 
   async findByAccessKeyId(accessKeyId: string): Promise<Lease | undefined> {
     this.enter('findByAccessKeyId', [accessKeyId]);
-    const lease = [...this.items.values()].find((l) => l.accessKeyId === accessKeyId);
-    return lease ? copy(lease) : undefined;
+    return this.all().find((l) => l.accessKeyId === accessKeyId);
+  }
+
+  async loadJobState(job: string): Promise<Record<string, unknown> | undefined> {
+    this.enter('loadJobState', [job]);
+    const state = this.jobStates.get(job);
+    return state ? structuredClone(state) : undefined;
+  }
+
+  async saveJobState(job: string, state: Record<string, unknown> | undefined): Promise<void> {
+    this.enter('saveJobState', [job, state]);
+    if (state === undefined) this.jobStates.delete(job);
+    else this.jobStates.set(job, JSON.parse(JSON.stringify(state)) as Record<string, unknown>);
+  }
+
+  private put(lease: Lease, due?: string): void {
+    const item = leaseItem(lease);
+    const key = due === undefined && !this.items.has(lease.leaseId) ? item.due?.S : due;
+    delete item.due;
+    this.items.set(lease.leaseId, { item, ...(key ? { due: key } : {}) });
+  }
+
+  private lease(leaseId: string): Lease | undefined {
+    const stored = this.items.get(leaseId);
+    return stored ? leaseFromItem(structuredClone(stored.item)) : undefined;
   }
 
   private enter(operation: LeaseStoreOperation, args: unknown[]): void {
@@ -177,16 +220,16 @@ function newestFirst(a: Lease, b: Lease): number {
   return compare(b.leaseId, a.leaseId);
 }
 
+function byId(a: Lease, b: Lease): number {
+  return compare(a.leaseId, b.leaseId);
+}
+
 function byExpiry(a: Lease, b: Lease): number {
   return compare(a.expiresAt, b.expiresAt) || compare(a.leaseId, b.leaseId);
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 function copy<T>(value: T): T {

@@ -146,16 +146,23 @@ function trustsVendingRoles(d: Deployed) {
 
 function tableArns(d: Deployed) {
   const table = d.arn(d.b.broker.table);
-  return { table, indexes: ['byCaller', 'byStatus', 'byAccessKey'].map((index) => `${table}/index/${index}`) };
+  return { table, indexes: ['byCaller', 'due', 'byAccessKey'].map((index) => `${table}/index/${index}`) };
 }
 
-/** The lease table: what the functions that write leases do, and nothing beyond (no Scan, no DeleteItem, no other table). */
-function leaseWriterRequests(d: Deployed): Array<[Request, Decision]> {
+/**
+ * The lease table: what the functions that write leases do, and nothing beyond (no DeleteItem, no
+ * other table). BatchGetItem reads the items a keys-only index found (listings, the jobs); Scan is
+ * the admin listing of every caller's leases, in the leases function only.
+ */
+function leaseWriterRequests(d: Deployed, name: BrokerFunctionName): Array<[Request, Decision]> {
   const { table, indexes } = tableArns(d);
+  const batchGet: Decision = name === 'leases' || name === 'renewal' ? 'Allowed' : 'ImplicitlyDenied';
   return [
     ...each(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], table, 'Allowed'),
     ...indexes.map((index): [Request, Decision] => [{ action: 'dynamodb:Query', resource: index }, 'Allowed']),
-    ...each(['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteTable'], table, 'ImplicitlyDenied'),
+    [{ action: 'dynamodb:BatchGetItem', resource: table }, batchGet],
+    [{ action: 'dynamodb:Scan', resource: table }, name === 'leases' ? 'Allowed' : 'ImplicitlyDenied'],
+    ...each(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteTable'], table, 'ImplicitlyDenied'),
     [{ action: 'dynamodb:Query', resource: `${table}/index/other` }, 'ImplicitlyDenied'],
     ...each(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other-table`, 'ImplicitlyDenied'),
   ];
@@ -226,7 +233,7 @@ describe('credentials role', () => {
     const opted = d === MINIMAL ? role('nocreds/team-a-app') : role('app');
     const tagged = d === MINIMAL ? {} : { context: { [TAG]: 'true' } };
     await expectDecisions(d, 'credentials', [
-      ...leaseWriterRequests(d),
+      ...leaseWriterRequests(d, 'credentials'),
       ...each(REVOCATION, opted, 'ImplicitlyDenied', tagged),
       [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }, 'ImplicitlyDenied'],
       [{ action: 'acm-pca:RevokeCertificate', resource: CA_ARN }, 'ImplicitlyDenied'],
@@ -271,7 +278,7 @@ describe('certificates role', () => {
         ...(d === MINIMAL ? each(['acm-pca:IssueCertificate'], SECOND_CA_ARN, 'ImplicitlyDenied', { context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }) : []),
         [{ action: 'acm-pca:IssueCertificate', resource: ROGUE_CA_ARN, context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }, 'ImplicitlyDenied'],
         [{ action: 'acm-pca:GetCertificate', resource: ROGUE_CA_ARN }, 'ImplicitlyDenied'],
-        ...leaseWriterRequests(d),
+        ...leaseWriterRequests(d, 'certificates'),
         ...each(VENDING, role('nocreds/team-a-app'), 'ImplicitlyDenied', { context: { [TAG]: 'true' } }),
       ]);
     }
@@ -315,7 +322,7 @@ describe('leases role', () => {
       [{ action: 'acm-pca:RevokeCertificate', resource: ROGUE_CA_ARN }, 'ImplicitlyDenied'],
       [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }, 'Allowed'],
       [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': CA_TEMPLATE_ARN } }, 'ImplicitlyDenied'],
-      ...leaseWriterRequests(d),
+      ...leaseWriterRequests(d, 'leases'),
     ]);
     for (const name of ['credentials', 'certificates', 'renewal', 'audit', 'whoami'] as const) {
       expect(await decide(d, name, { action: 'acm-pca:RevokeCertificate', resource: CA_ARN })).toBe('ImplicitlyDenied');
@@ -329,7 +336,7 @@ describe('renewal role', () => {
       const revocation: Decision = d === FULL ? 'Allowed' : 'ImplicitlyDenied';
       const opted = d === MINIMAL ? {} : { context: { [TAG]: 'true' } };
       await expectDecisions(d, 'renewal', [
-        ...leaseWriterRequests(d),
+        ...leaseWriterRequests(d, 'renewal'),
         [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }, 'Allowed'],
         [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': CA_TEMPLATE_ARN } }, 'ImplicitlyDenied'],
         [{ action: 'events:PutEvents', resource: d.arn(d.b.broker.eventBus) }, 'Allowed'],
@@ -393,9 +400,9 @@ describe('audit role', () => {
       [{ action: 's3:PutObject', resource: 'arn:aws:s3:::another-bucket/audit/2024-01-01.json' }, 'ImplicitlyDenied'],
       ...each(['s3:GetObject', 's3:DeleteObject', 's3:PutObjectAcl'], `${bucket}/audit/2024-01-01.json`, 'ImplicitlyDenied'),
       ...each(['s3:PutBucketPolicy', 's3:ListBucket'], bucket, 'ImplicitlyDenied'),
-      ...each(['dynamodb:GetItem', 'dynamodb:Query'], table, 'Allowed'),
+      ...each(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'], table, 'Allowed'),
       ...indexes.map((index): [Request, Decision] => [{ action: 'dynamodb:Query', resource: index }, 'Allowed']),
-      ...each(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], table, 'ImplicitlyDenied'),
+      ...each(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'], table, 'ImplicitlyDenied'),
       [{ action: 'events:PutEvents', resource: d.arn(d.b.broker.eventBus) }, 'Allowed'],
       ...each(VENDING, d === MINIMAL ? role('nocreds/team-a-app') : role('app'), 'ImplicitlyDenied', d === MINIMAL ? {} : { context: { [TAG]: 'true' } }),
       [{ action: 'acm-pca:IssueCertificate', resource: CA_ARN, context: { 'acm-pca:TemplateArn': TEMPLATE_ARN } }, 'ImplicitlyDenied'],

@@ -46,13 +46,14 @@ test('reads the lease table, writes JSON and HTML reports to S3, emits EMF metri
     events: new EventBridgeEventPublisher(new EventBridgeClient(awsClientConfig()), 'nocreds'),
   });
 
-  // The same findings as against the in-memory store: the DynamoDB indexes serve the audit's reads.
-  expect(report.findings.noLongerAllowed.map((l) => l.leaseId)).toEqual([fixtures.roleNoLongerGranted.leaseId]);
+  // The same findings as against the in-memory store: the due index's shards serve the audit's reads
+  // (active credentials leases are not in it: roleNoLongerGranted is not read).
+  expect(report.findings.noLongerAllowed.map((l) => l.leaseId)).toEqual([fixtures.profileNoLongerGranted.leaseId]);
   expect(report.findings.stuckPending.map((l) => l.leaseId)).toEqual([fixtures.stuckPending.leaseId]);
   expect(report.findings.revokedNotExpired.map((l) => l.leaseId)).toEqual([fixtures.revokedStillValid.leaseId]);
   expect(report.findings.failed.map((l) => l.leaseId)).toEqual([fixtures.failed.leaseId]);
   expect(report.findings.expiringSoon.map((l) => l.leaseId)).toEqual([fixtures.expiringCertificate.leaseId]);
-  expect(report.totals.active).toBe(6);
+  expect(report.totals.active).toBe(5);
 
   expect(locations).toEqual({ json: `s3://${BUCKET}/audit/2030-01-15/report.json`, html: `s3://${BUCKET}/audit/2030-01-15/report.html` });
   const json = await object('audit/2030-01-15/report.json');
@@ -61,12 +62,12 @@ test('reads the lease table, writes JSON and HTML reports to S3, emits EMF metri
   const html = await object('audit/latest/report.html');
   expect(html.contentType).toBe('text/html; charset=utf-8');
   expect(html.cacheControl).toBe('no-store');
-  expect(html.body).toContain(`>${fixtures.roleNoLongerGranted.leaseId}</code>`);
+  expect(html.body).toContain(`>${fixtures.profileNoLongerGranted.leaseId}</code>`);
 
   expect(lines).toHaveLength(1);
   const emf = JSON.parse(lines[0] as string);
   expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('nocreds');
-  expect(emf).toMatchObject({ LeasesNoLongerAllowed: 1, LeasesStuckPending: 1, ActiveLeases: 6 });
+  expect(emf).toMatchObject({ LeasesNoLongerAllowed: 1, LeasesStuckPending: 1, ActiveLeases: 5 });
 
   const delivered = await events.received();
   expect(delivered.filter((e) => e['detail-type'] === AUDIT_FINDING).map((e) => e.detail.finding).sort()).toEqual([
@@ -77,5 +78,5 @@ test('reads the lease table, writes JSON and HTML reports to S3, emits EMF metri
     'revoked_not_expired',
     'stuck_pending',
   ]);
-  expect(delivered.find((e) => e['detail-type'] === AUDIT_COMPLETED)?.detail).toMatchObject({ report: locations.json, html: locations.html, totals: { active: 6 } });
+  expect(delivered.find((e) => e['detail-type'] === AUDIT_COMPLETED)?.detail).toMatchObject({ report: locations.json, html: locations.html, totals: { active: 5 } });
 });

@@ -109,12 +109,13 @@ test('the control: with no fault the same setup vends and records an active leas
   const { result, body } = await vend(routes);
   expect(result.statusCode).toBe(201);
   expect(stsFaults.sent).toEqual(['AssumeRoleCommand']);
-  expect(dynamoFaults.sent).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+  // One write per vend, after STS.
+  expect(dynamoFaults.sent).toEqual(['PutItemCommand']);
   expect(await leasesOfCaller(audit)).toEqual([expect.objectContaining({ leaseId: body.leaseId, status: 'active', accessKeyId: body.accessKeyId })]);
   expect((await assumedRoleSessions()).map((s) => s.session_name)).toEqual([body.leaseId]);
 });
 
-test('STS throttling: 503 with Retry-After, the lease turned failed with the reason', async () => {
+test('STS throttling: 503 with Retry-After, a failed lease records the reason', async () => {
   const { routes, stsFaults, audit } = await setup();
   stsFaults.fail('AssumeRoleCommand', () => sdkError(STSServiceException, 'Throttling', 400, 'Rate exceeded', { $retryable: { throttling: true } }));
 
@@ -149,64 +150,46 @@ test('STS AccessDenied: 403 role_trust_denied naming the role\'s trust policy as
   expect(await leasesOfCaller(audit)).toEqual([expect.objectContaining({ status: 'failed' })]);
 });
 
-test('a DynamoDB failure before STS: 503, and STS is never called', async () => {
-  const { routes, stsFaults, dynamoFaults, audit } = await setup();
-  dynamoFaults.fail('PutItemCommand', () =>
-    sdkError(DynamoDBServiceException, 'ProvisionedThroughputExceededException', 400, 'The level of configured provisioned throughput for the table was exceeded.', { $retryable: { throttling: true } }),
-  );
-
-  const { result, body } = await vend(routes);
-
-  expect(result.statusCode).toBe(503);
-  expect(result.headers['retry-after']).toBeDefined();
-  expect(body.error.code).toBe('dynamodb_throttled');
-  expect(stsFaults.sent).toEqual([]);
-  expect(await assumedRoleSessions()).toEqual([]);
-  expect(await leasesOfCaller(audit)).toEqual([]);
-  expect(dynamoFaults.sent).toEqual(['PutItemCommand']);
-});
-
-test('a DynamoDB outage (5xx) before STS: 503 dynamodb_unavailable, STS never called', async () => {
-  const { routes, stsFaults, dynamoFaults } = await setup();
-  dynamoFaults.fail('PutItemCommand', () => sdkError(DynamoDBServiceException, 'InternalServerError', 500, 'Internal server error'));
-  const { result, body } = await vend(routes);
-  expect([result.statusCode, body.error.code]).toEqual([503, 'dynamodb_unavailable']);
-  expect(stsFaults.sent).toEqual([]);
-});
-
-test('a DynamoDB failure after STS: no credentials in the response, the lease stays pending for the audit', async () => {
+/**
+ * A failed put after AssumeRole: the credentials are withheld and no lease exists. The session STS
+ * issued is named by the lease id; the CloudTrail reconciler (its AssumeRole event) records it as
+ * `unrecorded` and blocks it later. Here: what the request itself must guarantee.
+ */
+test.each([
+  ['throttling', () => sdkError(DynamoDBServiceException, 'ProvisionedThroughputExceededException', 400, 'The level of configured provisioned throughput for the table was exceeded.', { $retryable: { throttling: true } }), 'dynamodb_throttled'],
+  ['an outage (5xx)', () => sdkError(DynamoDBServiceException, 'InternalServerError', 500, 'Internal server error'), 'dynamodb_unavailable'],
+] as const)('DynamoDB %s on the lease put after STS: 503 with Retry-After, no credentials, no lease', async (_what, error, code) => {
   const { routes, stsFaults, dynamoFaults, audit, leaseWriteFailures } = await setup();
-  dynamoFaults.fail('UpdateItemCommand', () => sdkError(DynamoDBServiceException, 'InternalServerError', 500, 'Internal server error'));
+  dynamoFaults.fail('PutItemCommand', error);
 
   const { result, body } = await vend(routes);
 
   expect(result.statusCode).toBe(503);
-  expect(body.error.code).toBe('dynamodb_unavailable');
+  expect(result.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(body.error.code).toBe(code);
   expect(Object.keys(body)).toEqual(['error']);
   // STS did issue a session (moto recorded it, under the lease id)...
   expect(stsFaults.sent).toEqual(['AssumeRoleCommand']);
   const sessions = await assumedRoleSessions();
   expect(sessions).toHaveLength(1);
-  // ... but nothing of it reached the caller, and its lease is still pending.
-  expect(result.body).not.toMatch(/ASIA[A-Z0-9]{12,}/);
-  const leases = await leasesOfCaller(audit);
-  expect(leases).toEqual([expect.objectContaining({ status: 'pending', leaseId: sessions[0]?.session_name, roleArn: ROLE })]);
-  expect(leases[0]?.accessKeyId).toBeUndefined();
-  expect(dynamoFaults.sent).toEqual(['PutItemCommand', 'UpdateItemCommand']);
-  // The write error itself is what fails the request (and is logged as a 5xx); the hook is for the
-  // case where it would otherwise be lost behind an STS error (next test).
-  expect(leaseWriteFailures).toEqual([]);
+  // ... but nothing of it reached the caller, and there is no lease: the reconciler's to record.
+  expect(result.body).not.toMatch(/ASIA[A-Z0-9]{12,}|secretAccessKey|sessionToken/);
+  expect(await leasesOfCaller(audit)).toEqual([]);
+  expect(await audit.get(sessions[0]?.session_name as string)).toBeUndefined();
+  expect(dynamoFaults.sent).toEqual(['PutItemCommand']);
+  // Reported, so an operator sees the withheld session before the reconciler runs.
+  expect(leaseWriteFailures).toEqual([sessions[0]?.session_name]);
 });
 
-test('STS fails and then the lease cannot be marked failed: the STS error reaches the caller, the lease stays pending and is reported', async () => {
+test('STS fails and then the failed lease cannot be written: the STS error reaches the caller, no lease, and the write failure is reported', async () => {
   const { routes, stsFaults, dynamoFaults, audit, leaseWriteFailures } = await setup();
   stsFaults.fail('AssumeRoleCommand', () => sdkError(STSServiceException, 'Throttling', 400, 'Rate exceeded', { $retryable: { throttling: true } }));
-  dynamoFaults.fail('UpdateItemCommand', () => sdkError(DynamoDBServiceException, 'InternalServerError', 500, 'Internal server error'));
+  dynamoFaults.fail('PutItemCommand', () => sdkError(DynamoDBServiceException, 'InternalServerError', 500, 'Internal server error'));
 
   const { result, body } = await vend(routes);
 
   expect([result.statusCode, body.error.code]).toEqual([503, 'sts_throttled']);
-  const leases = await leasesOfCaller(audit);
-  expect(leases).toEqual([expect.objectContaining({ status: 'pending' })]);
-  expect(leaseWriteFailures).toEqual([leases[0]?.leaseId]);
+  expect(await leasesOfCaller(audit)).toEqual([]);
+  expect(leaseWriteFailures).toHaveLength(1);
+  expect(await assumedRoleSessions()).toEqual([]);
 });

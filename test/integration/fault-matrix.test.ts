@@ -35,9 +35,13 @@ import { awsClientConfig, motoEndpoint, resetMoto } from './moto';
  * proxy in front of moto and the real SDK clients. After each cell:
  * - the caller got a success, or a 503 with Retry-After: never a 500;
  * - nothing was returned without an active lease holding it (the response against the table);
- * - after one renewal-job run with the clock past the grace period, no lease is pending, every STS
- *   session issued has an active or revoked lease or is blocked, and every certificate issued is
- *   held by an active lease or revoked at the CA (except one the broker never learnt the ARN of).
+ * - after one renewal-job run with the clock past the grace period, no lease is pending, every
+ *   certificate issued is held by an active lease or revoked at the CA (except one the broker never
+ *   learnt the ARN of), and every STS session issued has its lease (active, revoked, or abandoned and
+ *   blocked), or none at all: a vend is AssumeRole then one put, so a session whose put failed (or
+ *   whose AssumeRole answer was lost) is not recorded by the request. Those sessions are the
+ *   CloudTrail reconciler's (their AssumeRole events name the lease id): it records them
+ *   `unrecorded` and blocks them, later. Here: never more than one per cell, never answered.
  *
  * The clients' timeouts are set here, explicitly (not the adapters' defaults): 1 s per request and
  * per connection, one attempt (so each fault meets the broker, not a retry). 300 ms made healthy
@@ -58,9 +62,9 @@ type FlowName = 'vend credentials' | 'issue certificate' | 'renew credentials le
 
 /** Each flow's AWS calls without faults, in order: the control test checks them, the matrix fails each. */
 const CALLS: Record<FlowName, readonly string[]> = {
-  'vend credentials': ['PutItem', 'AssumeRole', 'UpdateItem'],
+  'vend credentials': ['AssumeRole', 'PutItem'],
   'issue certificate': ['DescribeCertificateAuthority', 'PutItem', 'IssueCertificate', 'UpdateItem', 'GetCertificate', 'UpdateItem'],
-  'renew credentials lease': ['GetItem', 'UpdateItem', 'PutItem', 'AssumeRole', 'UpdateItem', 'UpdateItem'],
+  'renew credentials lease': ['GetItem', 'UpdateItem', 'AssumeRole', 'PutItem'],
   'renew certificate lease': ['GetItem', 'UpdateItem', 'DescribeCertificateAuthority', 'PutItem', 'IssueCertificate', 'UpdateItem', 'GetCertificate', 'UpdateItem', 'UpdateItem'],
   'revoke credentials lease': ['GetItem', 'GetRole', 'ListRolePolicies', 'PutRolePolicy', 'UpdateItem'],
   'revoke certificate lease': ['GetItem', 'RevokeCertificate', 'UpdateItem'],
@@ -255,9 +259,14 @@ function expectSettled(c: Cell, kind: FaultKind | undefined) {
   if (body.lease?.status === 'revoked') expect(byId.get(body.lease.leaseId)?.status).toBe('revoked');
   // 3. After one run of the job, nothing is pending.
   expect(c.after.filter((l) => l.status === 'pending')).toEqual([]);
-  // 4. Every STS session issued has its lease, active or blocked; none is held by a failed or missing lease.
+  // 4. Every STS session issued has its lease, active or blocked, and none is held by a failed lease;
+  //    or it has no lease at all (its put failed, or STS's answer was lost): left to the CloudTrail
+  //    reconciler, at most one per cell, and never handed to the caller (2 and 1 above).
   const settled = new Map(c.after.map((l) => [l.leaseId, l]));
-  for (const session of c.newSessions) {
+  const unrecorded = c.newSessions.filter((session) => !settled.has(session));
+  expect(unrecorded.length).toBeLessThanOrEqual(1);
+  if (unrecorded.length > 0) expect(result.statusCode).toBe(503);
+  for (const session of c.newSessions.filter((s) => settled.has(s))) {
     const lease = settled.get(session);
     expect({ session, status: lease?.status }).toEqual({ session, status: expect.stringMatching(/^(active|revoked|abandoned)$/) });
     if (lease?.status === 'abandoned') expect(lease.revocationMethod).toMatch(/^(session-deny|token-issue-time-cutoff)$/);

@@ -3,7 +3,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { STSClient } from '@aws-sdk/client-sts';
 import { X509Certificate } from 'node:crypto';
-import { renewalJob } from '../../functions/renewal/job';
+import { RENEWAL_JOB, RESERVE_MS, renewalJob } from '../../functions/renewal/job';
+import { dueShard } from '../../shared/adapters/dynamo-lease-table';
+import { isInForce, pendingLease } from '../../shared/domain/lease';
 import { createTableInput, DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { EventBridgeEventPublisher } from '../../shared/adapters/eventbridge-event-publisher';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
@@ -148,7 +150,7 @@ test('revokes a certificate whose caller got an error after IssueCertificate (Ge
   const deps = instance(pca.client);
   pca.failNext('GetCertificateCommand');
   await expect(issue(deps)).rejects.toMatchObject({ code: 'pca_throttled' });
-  const pending = (await deps.leases.query({ status: 'pending', kind: 'certificate', limit: 10 })).leases;
+  const pending = (await deps.leases.query({ caller: identity.caller, status: 'pending', kind: 'certificate', limit: 10 })).leases;
   expect(pending).toHaveLength(1);
   expect(pending[0]?.certificateArn).toEqual(expect.stringContaining('arn:aws:acm-pca'));
 
@@ -166,20 +168,53 @@ test('revokes a certificate whose caller got an error after IssueCertificate (Ge
   expect(revoked[settled?.serialNumber as string]).toMatchObject({ revocation_reason: 'CESSATION_OF_OPERATION' });
 });
 
-test('the scheduled function expires leases past expiry in bounded batches and reports what it did', async () => {
+test('credentials leases need no write at expiry: the job reads none of them', async () => {
   const deps = instance();
   const vended: string[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 3; i++) {
     vended.push((await vendCredentials({ ...deps, roleAssumer: deps.credentials!.roleAssumer }, { identity, requestId: 'r', roleArn: `arn:aws:iam::${ACCOUNT}:role/team-a-app`, durationSeconds: 900, fresh: true })).leaseId);
   }
   clock.advanceSeconds(901);
+  const run = await renewLeases(instance());
+  expect(run.examined).toBe(0);
+  for (const id of vended) {
+    const lease = await deps.leases.get(id);
+    expect(lease?.status).toBe('active');
+    expect(isInForce(lease!, clock.now())).toBe(false);
+  }
+});
+
+test('the scheduled function pages through every shard, stops before the Lambda timeout, saves where it stood in the table, and the next run resumes there', async () => {
+  const deps = instance();
+  // Certificate leases left pending with no certificate ARN, past the grace period: each is settled.
+  const ids: string[] = [];
+  const idGen = ulidGenerator();
+  for (let i = 0; i < 60; i++) {
+    const lease = pendingLease({ leaseId: idGen.next(), kind: 'certificate', caller: 'dev:shards', ruleId: 'team-apps', requestId: 'r', now: clock.now(), expiresAt: new Date(clock.now().getTime() + DAY * 1000), profile: 'mesh', caArn: 'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000000-0000-0000-0000-000000000000' });
+    await deps.leases.create(lease);
+    ids.push(lease.leaseId);
+  }
+  expect(new Set(ids.map(dueShard)).size).toBeGreaterThan(8);
+  clock.advanceSeconds(301);
   const logged: string[] = [];
-  const job = renewalJob({ ...deps, logger: { info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) } as never });
-  const summary = await job({ getRemainingTimeInMillis: () => 240_000, awsRequestId: 'req-1' });
-  expect(summary).toMatchObject({ expired: 4, failed: 0, incomplete: false });
-  for (const id of vended) expect((await deps.leases.get(id))?.status).toBe('expired');
+  const logger = { info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) } as never;
+  // Pages of 2: more leases than a page in most shards. The time left drops 1 s each time it is asked.
+  let remaining = RESERVE_MS + 8_000;
+  const job = renewalJob({ ...deps, logger, pageSize: 2, concurrency: 3 });
+  const first = await job({ getRemainingTimeInMillis: () => (remaining -= 1_000), awsRequestId: 'req-1' });
+  expect(first).toMatchObject({ incomplete: true, resumed: false, failed: 0 });
+  expect(first.examined).toBeGreaterThan(0);
+  expect(first.examined).toBeLessThan(60);
+  // The state is in the lease table, not in memory: a new instance (another Lambda) resumes from it.
+  expect(await instance().leases.loadJobState(RENEWAL_JOB)).toMatchObject({ phase: 'pending', shards: expect.any(Object) });
+
+  const second = await renewalJob({ ...instance(), logger, pageSize: 2, concurrency: 3 })({ getRemainingTimeInMillis: () => 240_000, awsRequestId: 'req-2' });
+  expect(second).toMatchObject({ incomplete: false, resumed: true, failed: 0 });
+  expect(first.examined + second.examined).toBe(60);
+  for (const id of ids) expect((await deps.leases.get(id))?.status).toBe('abandoned');
+  expect(await deps.leases.loadJobState(RENEWAL_JOB)).toBeUndefined();
   expect(logged).toContain('renewal run finished');
 
-  // Idempotent: a second run changes nothing.
-  expect(await job({ getRemainingTimeInMillis: () => 240_000, awsRequestId: 'req-2' })).toMatchObject({ expired: 0 });
+  // Idempotent: a third run finds nothing pending.
+  expect(await renewalJob({ ...instance(), logger })({ getRemainingTimeInMillis: () => 240_000, awsRequestId: 'req-3' })).toMatchObject({ abandoned: 0, resumed: false });
 });

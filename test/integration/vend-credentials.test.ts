@@ -91,8 +91,10 @@ test('vends scoped credentials for a granted role and records an active lease', 
     roleArn: role,
     accessKeyId: body.accessKeyId,
     durationSeconds: 900,
-    sourceIdentity: fitSourceIdentity('dev:system:serviceaccount:team-a:app'),
   });
+  // Lean: the session's SourceIdentity is fitSourceIdentity(caller), so the lease does not repeat it.
+  expect(lease?.sourceIdentity).toBeUndefined();
+  expect(fitSourceIdentity(lease!.caller)).toBe(fitSourceIdentity('dev:system:serviceaccount:team-a:app'));
   expect(lease?.ttl).toBeGreaterThan(Date.now() / 1000 + 89 * 24 * 3600);
 
   // STS recognises the vended keys as the assumed role.

@@ -266,13 +266,27 @@ describe('authentication', () => {
 
 describe('faults reach the caller as the one error envelope', () => {
   test('an unexpected error is a plain 500 that leaks nothing', async () => {
-    const { routes, leases, sts } = setup();
-    leases.failNext('create', new Error('connect ECONNREFUSED 10.0.0.1:443 table=leases-prod'));
+    const { routes, sts } = setup();
+    sts.assumeRole = async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.1:443 table=leases-prod');
+    };
     const event = httpEvent(post({ body: { role: ROLE } }));
     const result = await routes.vend(event, lambdaContext);
     expect(result.statusCode).toBe(500);
     expect(parse(result)).toEqual({ error: { code: 'internal_error', message: 'The broker failed to handle the request. It has been logged.', requestId: event.requestContext.requestId } });
-    expect(sts.callCount).toBe(0);
+  });
+
+  test('a lease write that fails after STS, however it fails, is a 503 with a code and no credentials', async () => {
+    const { routes, leases, sts } = setup();
+    leases.failNext('create', new Error('connect ECONNREFUSED 10.0.0.1:443 table=leases-prod'));
+    const event = httpEvent(post({ body: { role: ROLE } }));
+    const result = await routes.vend(event, lambdaContext);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBeDefined();
+    expect(parse(result).error.code).toBe('lease_not_recorded');
+    expect(sts.callCount).toBe(1);
+    expect(JSON.stringify(result)).not.toContain('ECONNREFUSED');
+    expect(JSON.stringify(result)).not.toContain(sts.issued[0]?.accessKeyId);
   });
 });
 
@@ -318,9 +332,9 @@ describe('nothing secret is logged', () => {
     const logs = captureLogs();
     const { routes, leases, sts } = setup();
     await routes.vend(httpEvent(post({ body: { role: ROLE } })), lambdaContext);
-    leases.failNext('update', new Error('conditional write failed'));
+    leases.failNext('create', new Error('conditional write failed'));
     const failed = await routes.vend(httpEvent(post({ body: { role: ROLE } })), lambdaContext);
-    expect(failed.statusCode).toBe(500);
+    expect(failed.statusCode).toBe(503);
     await routes.vend(httpEvent(post({ body: { role: ROLE, policy: '{not json' } })), lambdaContext);
 
     expect(sts.issued).toHaveLength(2);

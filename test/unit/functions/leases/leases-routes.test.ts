@@ -35,6 +35,21 @@ describe('GET /v1/leases', () => {
     expect(res.body.cursor).toBeUndefined();
   });
 
+  test('nothing writes at expiry, yet a lease past its expiry reads expired, in listings, filters and GET', async () => {
+    const world = leaseWorld();
+    const old = await vend(world);
+    world.clock.advanceSeconds(600);
+    const young = await vend(world);
+    world.clock.advanceSeconds(400);
+    const ids = (res: { body: { leases: Array<{ leaseId: string; status: string }> } }) => res.body.leases.map((l) => `${l.status}:${l.leaseId}`);
+    expect(ids(await call(world.routes, TOKENS.teamA, 'GET', '/v1/leases'))).toEqual([`active:${young}`, `expired:${old}`]);
+    expect(ids(await call(world.routes, TOKENS.teamA, 'GET', '/v1/leases', { query: { status: 'expired' } }))).toEqual([`expired:${old}`]);
+    expect(ids(await call(world.routes, TOKENS.teamA, 'GET', '/v1/leases', { query: { status: 'active' } }))).toEqual([`active:${young}`]);
+    expect((await call(world.routes, TOKENS.teamA, 'GET', `/v1/leases/${old}`)).body.lease.status).toBe('expired');
+    expect((await world.leases.get(old))?.status).toBe('active');
+    expect(world.leases.callCount('update')).toBe(0);
+  });
+
   test('an admin sees every caller, walking the statuses page by page with the cursor', async () => {
     const world = leaseWorld();
     const ids = [await vend(world), await vend(world, teamB, 'arn:aws:iam::123456789012:role/team-b-app'), await vend(world)];
@@ -376,7 +391,7 @@ describe('POST /v1/leases/{id}/renew', () => {
     expect(after.publicKey.export({ format: 'der', type: 'spki' })).toEqual(before.publicKey.export({ format: 'der', type: 'spki' }));
     expect(after.serialNumber).not.toBe(before.serialNumber);
     expect(world.ca.issued.at(-1)).toMatchObject({ idempotencyToken: res.body.leaseId, dns: ['api.team-a.svc'] });
-    expect(await world.leases.get(res.body.leaseId)).toMatchObject({ status: 'active', renewedFrom: issued.leaseId, identity: teamA });
+    expect(await world.leases.get(res.body.leaseId)).toMatchObject({ status: 'active', renewedFrom: issued.leaseId, claims: { namespace: 'team-a', serviceaccount: 'api' } });
     expect(await world.leases.get(issued.leaseId)).toMatchObject({ status: 'active', renewedBy: res.body.leaseId });
   });
 });

@@ -1,6 +1,6 @@
-import { renewalJob } from '../../../../functions/renewal/job';
-import { vendCredentials } from '../../../../shared/use-cases/vend-credentials';
-import { leaseWorld, TEAM_A_ROLE, teamA } from '../leases/lease-fixture';
+import { RENEWAL_JOB, RESERVE_MS, renewalJob } from '../../../../functions/renewal/job';
+import { pendingLease } from '../../../../shared/domain/lease';
+import { CA, leaseWorld, TEAM_A_ROLE, teamA } from '../leases/lease-fixture';
 
 function logger() {
   const lines: Array<{ level: string; message: string; data?: unknown }> = [];
@@ -8,53 +8,76 @@ function logger() {
   return { lines, info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-async function worldWithExpiredLeases(count: number) {
+/** Certificate leases left pending with no certificate ARN, past the grace period: each is settled as abandoned. */
+async function worldWithStalePendingLeases(count: number) {
   const world = leaseWorld();
   for (let i = 0; i < count; i++) {
-    await vendCredentials({ ...world.deps, roleAssumer: world.sts }, { identity: teamA, requestId: 'r', roleArn: TEAM_A_ROLE, durationSeconds: 900, fresh: true });
+    await world.leases.create(pendingLease({ leaseId: world.ids.next(), kind: 'certificate', caller: teamA.caller, ruleId: 'team-apps', requestId: 'r', now: world.clock.now(), expiresAt: new Date(world.clock.now().getTime() + 86_400_000), profile: 'mesh', caArn: CA }));
   }
-  world.clock.advanceSeconds(901);
+  world.clock.advanceSeconds(301);
   return world;
 }
 
-test('keeps running batches while the invocation has time, until the work is done', async () => {
-  const world = await worldWithExpiredLeases(150);
+/** A Lambda context whose remaining time drops by `msPerCall` each time it is asked. */
+function context(startMs: number, msPerCall = 0) {
+  let remaining = startMs;
+  return {
+    awsRequestId: 'a',
+    getRemainingTimeInMillis: () => {
+      const now = remaining;
+      remaining -= msPerCall;
+      return now;
+    },
+  };
+}
+
+test('works through every shard while the invocation has time, and leaves no saved state', async () => {
+  const world = await worldWithStalePendingLeases(150);
   const log = logger();
-  const summary = await renewalJob({ ...world.deps, logger: log as never })({ getRemainingTimeInMillis: () => 200_000, awsRequestId: 'a' });
-  expect(summary).toMatchObject({ expired: 150, incomplete: false });
-  expect(summary.batches).toBeGreaterThan(1);
-  expect(world.leases.all().every((l) => l.status === 'expired')).toBe(true);
+  const summary = await renewalJob({ ...world.deps, logger: log as never })(context(200_000));
+  expect(summary).toMatchObject({ examined: 150, abandoned: 150, incomplete: false, resumed: false });
+  expect(world.leases.all().every((l) => l.status === 'abandoned')).toBe(true);
+  expect(await world.leases.loadJobState(RENEWAL_JOB)).toBeUndefined();
   expect(log.lines.at(-1)).toMatchObject({ level: 'info', message: 'renewal run finished' });
 });
 
-test('stops starting batches when less than a minute is left, and says the run is incomplete', async () => {
-  const world = await worldWithExpiredLeases(150);
-  const summary = await renewalJob({ ...world.deps, logger: logger() as never })({ getRemainingTimeInMillis: () => 30_000, awsRequestId: 'a' });
-  expect(summary).toMatchObject({ batches: 1, expired: 100, incomplete: true });
-  expect(world.leases.all().filter((l) => l.status === 'active')).toHaveLength(50);
+test('stops before the Lambda timeout, saves where each shard stood, and the next invocation resumes there', async () => {
+  const world = await worldWithStalePendingLeases(150);
+  // Past the reserve after a few pages.
+  const first = await renewalJob({ ...world.deps, logger: logger() as never, concurrency: 2 })(context(RESERVE_MS + 5_000, 1_000));
+  expect(first).toMatchObject({ incomplete: true, resumed: false });
+  expect(first.examined).toBeGreaterThan(0);
+  expect(first.examined).toBeLessThan(150);
+  expect(await world.leases.loadJobState(RENEWAL_JOB)).toMatchObject({ phase: 'pending', shards: expect.any(Object) });
+
+  const second = await renewalJob({ ...world.deps, logger: logger() as never })(context(200_000));
+  expect(second).toMatchObject({ incomplete: false, resumed: true });
+  // Nothing read twice: the second run started where the first stopped.
+  expect(first.examined + second.examined).toBe(150);
+  expect(world.leases.all().every((l) => l.status === 'abandoned')).toBe(true);
+  expect(await world.leases.loadJobState(RENEWAL_JOB)).toBeUndefined();
 });
 
 test('logs failures without stopping the run', async () => {
-  const world = await worldWithExpiredLeases(2);
+  const world = await worldWithStalePendingLeases(2);
   const { DependencyUnavailableError } = await import('../../../../shared/domain/errors');
   const first = world.leases.all()[0]?.leaseId;
   world.leases.failNext('update', new DependencyUnavailableError('dynamodb_throttled', 'DynamoDB is throttling', 1), { when: (args) => args[0] === first });
   const log = logger();
-  const summary = await renewalJob({ ...world.deps, logger: log as never })({ getRemainingTimeInMillis: () => 200_000, awsRequestId: 'a' });
-  expect(summary).toMatchObject({ expired: 1, failed: 1 });
+  const summary = await renewalJob({ ...world.deps, logger: log as never })(context(200_000));
+  expect(summary).toMatchObject({ abandoned: 1, failed: 1 });
   expect(log.lines.filter((l) => l.level === 'error')).toEqual([{ level: 'error', message: 'renewal step failed', data: { leaseId: first, error: expect.stringContaining('throttling') } }]);
 });
 
 test('settles leases left pending past the grace period, counts them and logs each as a warning', async () => {
   const world = leaseWorld();
-  const { DependencyUnavailableError } = await import('../../../../shared/domain/errors');
-  world.leases.failNext('update', new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable', 1, { outcomeUnknown: true }));
-  await expect(vendCredentials({ ...world.deps, roleAssumer: world.sts }, { identity: teamA, requestId: 'r', roleArn: TEAM_A_ROLE, durationSeconds: 900, fresh: true })).rejects.toThrow();
-  const [pending] = world.leases.all();
+  // A credentials lease written pending by the release before single-write vends.
+  const legacy = pendingLease({ leaseId: world.ids.next(), kind: 'credentials', caller: teamA.caller, ruleId: 'team-apps', requestId: 'r', now: world.clock.now(), expiresAt: new Date(world.clock.now().getTime() + 900_000), roleArn: TEAM_A_ROLE });
+  await world.leases.create(legacy);
   world.clock.advanceSeconds(301);
   const log = logger();
-  const summary = await renewalJob({ ...world.deps, logger: log as never })({ getRemainingTimeInMillis: () => 200_000, awsRequestId: 'a' });
+  const summary = await renewalJob({ ...world.deps, logger: log as never })(context(200_000));
   expect(summary).toMatchObject({ abandoned: 1, failed: 0, incomplete: false });
-  expect(log.lines.filter((l) => l.level === 'warn')).toEqual([{ level: 'warn', message: 'pending lease settled as abandoned', data: { leaseId: pending?.leaseId, kind: 'credentials', action: 'none' } }]);
+  expect(log.lines.filter((l) => l.level === 'warn')).toEqual([{ level: 'warn', message: 'pending lease settled as abandoned', data: { leaseId: legacy.leaseId, kind: 'credentials', action: 'none' } }]);
   expect(world.leases.all()[0]?.status).toBe('abandoned');
 });

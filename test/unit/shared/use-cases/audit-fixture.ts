@@ -1,5 +1,7 @@
 import type { Identity } from '../../../../shared/domain/identity';
+import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { pendingLease, type Lease } from '../../../../shared/domain/lease';
+import { recordedClaims } from '../../../../shared/domain/lease-access';
 import { oidcIdentity } from '../../../fakes';
 
 export const NOW = new Date('2030-01-15T12:00:00Z');
@@ -15,7 +17,7 @@ function id(): string {
 }
 
 /** A lease as the broker would have stored it, issued `ageMs` before NOW and living `lifeMs`. */
-export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; holder?: Identity | null } & Partial<Omit<Lease, 'identity' | 'kind'>>): Lease {
+export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: number; lifeMs: number; holder?: Identity | null } & Partial<Omit<Lease, 'claims' | 'kind'>>): Lease {
   const { ageMs, lifeMs, holder: identity, kind = 'credentials', ...rest } = init;
   const issued = new Date(NOW.getTime() - ageMs);
   const base = pendingLease({
@@ -26,7 +28,7 @@ export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: numbe
     requestId: 'r',
     now: issued,
     expiresAt: new Date(issued.getTime() + lifeMs),
-    ...(identity === null ? {} : { identity: identity ?? teamA }),
+    ...(identity === null ? {} : { claims: recordedClaims(parseGrantPolicy(auditGrants), identity ?? teamA) }),
     ...(kind === 'credentials' ? { roleArn: ROLE } : { profile: 'mesh', caArn: 'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555' }),
   });
   return { ...base, status: 'active', ...rest } as Lease;
@@ -38,7 +40,9 @@ export function lease(init: { kind?: 'credentials' | 'certificate'; ageMs: numbe
 export function auditLeases() {
   const fine = lease({ ageMs: 10 * 60_000, lifeMs: HOUR });
   const fineCertificate = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY });
+  // Active credentials leases are not in the due index: the audit does not read them.
   const roleNoLongerGranted = lease({ ageMs: 5 * 60_000, lifeMs: HOUR, roleArn: 'arn:aws:iam::123456789012:role/team-a-admin' });
+  const profileNoLongerGranted = lease({ kind: 'certificate', ageMs: 2 * DAY, lifeMs: 30 * DAY, profile: 'retired' });
   const noIdentity = lease({ kind: 'certificate', ageMs: DAY, lifeMs: 30 * DAY, holder: null });
   const stuckPending = lease({ ageMs: HOUR, lifeMs: HOUR, status: 'pending' });
   const recentPending = lease({ ageMs: 60_000, lifeMs: HOUR, status: 'pending' });
@@ -49,7 +53,7 @@ export function auditLeases() {
   const expiringButRenewed = lease({ kind: 'certificate', ageMs: 28 * DAY, lifeMs: 30 * DAY, renewedBy: '01RENEWED00000000000000000' });
   const expiredYesterday = lease({ ageMs: DAY + HOUR, lifeMs: HOUR, status: 'expired' });
   const expiredLongAgo = lease({ ageMs: 40 * DAY, lifeMs: HOUR, status: 'expired' });
-  return { fine, fineCertificate, roleNoLongerGranted, noIdentity, stuckPending, recentPending, failed, revokedStillValid, revokedExpired, expiringCertificate, expiringButRenewed, expiredYesterday, expiredLongAgo };
+  return { fine, fineCertificate, roleNoLongerGranted, profileNoLongerGranted, noIdentity, stuckPending, recentPending, failed, revokedStillValid, revokedExpired, expiringCertificate, expiringButRenewed, expiredYesterday, expiredLongAgo };
 }
 
 export const auditGrants = `

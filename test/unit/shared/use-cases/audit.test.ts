@@ -1,4 +1,5 @@
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
+import { buildAuditReport } from '../../../../shared/domain/audit-report';
 import { AUDIT_COMPLETED, AUDIT_FINDING, runAudit } from '../../../../shared/use-cases/run-audit';
 import { FixedClock, InMemoryLeaseStore, InMemoryReportStore, oidcIdentity, RecordingEventPublisher, RecordingMetricPublisher } from '../../../fakes';
 import { auditGrants, auditLeases, lease, NOW, ROLE, teamA } from './audit-fixture';
@@ -18,8 +19,8 @@ const ids = (lines: ReadonlyArray<{ leaseId: string }>) => lines.map((l) => l.le
 test('reports each finding with exactly the leases it concerns', async () => {
   const { fixtures: f, deps } = setup();
   const { report } = await runAudit(deps);
-  expect(ids(report.findings.noLongerAllowed)).toEqual([f.roleNoLongerGranted.leaseId]);
-  expect(report.findings.noLongerAllowed[0]?.note).toContain('grants role arn:aws:iam::123456789012:role/team-a-admin');
+  expect(ids(report.findings.noLongerAllowed)).toEqual([f.profileNoLongerGranted.leaseId]);
+  expect(report.findings.noLongerAllowed[0]?.note).toContain('"retired"');
   expect(ids(report.findings.notRecheckable)).toEqual([f.noIdentity.leaseId]);
   expect(ids(report.findings.stuckPending)).toEqual([f.stuckPending.leaseId]);
   expect(ids(report.findings.failed)).toEqual([f.failed.leaseId]);
@@ -30,18 +31,19 @@ test('reports each finding with exactly the leases it concerns', async () => {
 test('counts active leases by role, caller and profile, and issuance per day over the window', async () => {
   const { deps } = setup();
   const { report } = await runAudit(deps);
-  // In force: fine, fineCertificate, roleNoLongerGranted, noIdentity, expiringCertificate, expiringButRenewed.
-  expect(report.totals).toEqual({ active: 6, activeCredentials: 2, activeCertificates: 4, issuedInWindow: expect.any(Number) });
-  expect(report.activeByRole).toEqual([
-    { key: 'arn:aws:iam::123456789012:role/team-a-admin', count: 1 },
-    { key: ROLE, count: 1 },
+  // In force and read: fineCertificate, profileNoLongerGranted, noIdentity, expiringCertificate,
+  // expiringButRenewed. Active credentials leases (fine, roleNoLongerGranted) are not in the due index.
+  expect(report.totals).toEqual({ active: 5, activeCredentials: 0, activeCertificates: 5, issuedInWindow: expect.any(Number) });
+  expect(report.activeByRole).toEqual([]);
+  expect(report.activeByCaller).toEqual([{ key: teamA.caller, count: 5 }]);
+  expect(report.activeByProfile).toEqual([
+    { key: 'mesh', count: 4 },
+    { key: 'retired', count: 1 },
   ]);
-  expect(report.activeByCaller).toEqual([{ key: teamA.caller, count: 6 }]);
-  expect(report.activeByProfile).toEqual([{ key: 'mesh', count: 4 }]);
   expect(report.issuanceByDay).toHaveLength(14);
   const byDay = Object.fromEntries(report.issuanceByDay.map((d) => [d.day, d]));
-  // Today: fine, roleNoLongerGranted, stuckPending, recentPending, revokedStillValid, revokedExpired (failed leases are not issuances).
-  expect(byDay['2030-01-15']).toEqual({ day: '2030-01-15', credentials: 6, certificates: 0 });
+  // Today: stuckPending, recentPending, revokedStillValid, revokedExpired (failed leases are not issuances).
+  expect(byDay['2030-01-15']).toEqual({ day: '2030-01-15', credentials: 4, certificates: 0 });
   expect(byDay['2030-01-14']).toEqual({ day: '2030-01-14', credentials: 1, certificates: 2 });
   expect(Object.keys(byDay)).not.toContain('2029-12-06');
 });
@@ -60,7 +62,7 @@ test('emits every finding as a metric', async () => {
   const { deps, metrics } = setup();
   await runAudit(deps);
   expect(Object.fromEntries(metrics.published.map((p) => [p.metric.name, p.metric.value]))).toEqual({
-    ActiveLeases: 6,
+    ActiveLeases: 5,
     LeasesIssued: expect.any(Number),
     LeasesNoLongerAllowed: 1,
     LeasesNotRecheckable: 1,
@@ -80,7 +82,7 @@ test('publishes one event per non-empty finding and one for the report', async (
   await runAudit(deps);
   const findings = events.ofType(AUDIT_FINDING).map((e) => e.detail);
   expect(findings.map((d) => d.finding).sort()).toEqual(['certificate_expiring_without_renewal', 'failed', 'no_longer_allowed', 'not_recheckable', 'revoked_not_expired', 'stuck_pending']);
-  expect(findings.find((d) => d.finding === 'no_longer_allowed')).toEqual({ finding: 'no_longer_allowed', count: 1, leaseIds: [fixtures.roleNoLongerGranted.leaseId], report: 'memory://2030-01-15/report.json' });
+  expect(findings.find((d) => d.finding === 'no_longer_allowed')).toEqual({ finding: 'no_longer_allowed', count: 1, leaseIds: [fixtures.profileNoLongerGranted.leaseId], report: 'memory://2030-01-15/report.json' });
   expect(events.ofType(AUDIT_COMPLETED)).toHaveLength(1);
 });
 
@@ -121,10 +123,33 @@ test('a lease whose holder the policy now refuses outright (an unusable claim, a
   const { deps } = setup();
   const badClaim = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: ROLE, holder: oidcIdentity({ namespace: 'team-a/x', serviceaccount: 'api' }) });
   const badRole = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: `arn:aws:iam::123456789012:role/${'r'.repeat(65)}` });
-  const leases = new InMemoryLeaseStore([badClaim, badRole]);
-  const { report } = await runAudit({ ...deps, leases });
+  // Active credentials leases are not read by runAudit (not in the due index): the report itself decides.
+  const report = buildAuditReport({ now: NOW, grants: deps.grants, leases: [badClaim, badRole] });
   expect(ids(report.findings.noLongerAllowed)).toEqual(ids([badClaim, badRole]));
   expect(report.findings.noLongerAllowed.map((l) => l.note).join('\n')).toMatch(/"namespace" attribute cannot be used[\s\S]*64/);
+});
+
+test('reads the due index shard by shard, a few at a time, and never an active credentials lease', async () => {
+  const { deps, fixtures, leases } = setup();
+  const { report } = await runAudit(deps, { concurrency: 2 });
+  const read = new Set([...report.findings.noLongerAllowed, ...report.findings.notRecheckable, ...report.findings.expiringSoon].map((l) => l.leaseId));
+  expect(read.has(fixtures.fine.leaseId)).toBe(false);
+  expect(leases.calls.filter((c) => c.operation === 'due').length).toBeGreaterThanOrEqual(leases.dueShards);
+  expect(leases.callCount('query')).toBe(0);
+});
+
+test('a time budget spent stops the reading: the report is still written, marked truncated', async () => {
+  const { deps, reports, leases } = setup();
+  let pages = 0;
+  const due = leases.due.bind(leases);
+  leases.due = async (query) => {
+    pages++;
+    return due(query);
+  };
+  const { report } = await runAudit(deps, { shouldStop: () => pages >= 3 });
+  expect(pages).toBe(3);
+  expect(report.truncated).toBe(true);
+  expect(reports.objects.has('latest/report.json')).toBe(true);
 });
 
 const HOUR_MS = 3_600_000;

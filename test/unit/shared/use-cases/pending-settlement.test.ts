@@ -14,9 +14,12 @@ import { grantsYaml, leaseWorld, TEAM_A_ROLE, teamA } from '../../functions/leas
  * issuance fails, and however (refused; outcome unknown and not done; done but the answer lost),
  * - nothing is returned without an active lease holding it;
  * - after one renewal-job run past the grace period no lease is pending;
- * - every STS session issued is held by an active lease or blocked, every certificate issued is
- *   held by an active lease or revoked, except an issuance whose answer was lost (its ARN unknown),
- *   which the abandoned lease names.
+ * - every certificate issued is held by an active lease or revoked, except an issuance whose answer
+ *   was lost (its ARN unknown), which the abandoned lease names;
+ * - every STS session issued is held by an active lease, or has no lease at all: a vend is STS then
+ *   one put, so a session whose put failed (or whose answer was lost) is recorded by no one here.
+ *   The CloudTrail reconciler records it `unrecorded` from its AssumeRole event (session name =
+ *   lease id) and blocks it; that is tested with the reconciler, not here.
  */
 type FaultKind = 'refused' | 'unknown' | 'lost';
 const PORT_METHODS = { leases: ['create', 'update'], sts: ['assumeRole'], ca: ['describeCa', 'issue', 'get'] } as const;
@@ -86,10 +89,9 @@ test('property: every fault in vending or issuance is settled by one job run, an
       for (const session of world.sts.issued) {
         const leaseId = session.assumedRoleArn.split('/').at(-1) as string;
         const lease = all.find((l) => l.leaseId === leaseId);
-        if (lease?.status !== 'active') {
-          expect(lease?.status).toBe('abandoned');
-          expect(revoker.blocked(TEAM_A_ROLE)).toContain(leaseId);
-        }
+        // Held, or left to the reconciler with no lease (and never handed out).
+        if (lease !== undefined) expect(lease.status).toBe('active');
+        else expect(answer?.accessKeyId).not.toBe(session.accessKeyId);
       }
       const revokedSerials = world.ca.revoked.map((r) => r.serialNumber);
       for (const request of world.ca.issued) {
@@ -105,7 +107,7 @@ test('property: every fault in vending or issuance is settled by one job run, an
   );
 });
 
-test('a renewal whose STS call ended with an unknown outcome can be retried at once, and after its lease is settled too', async () => {
+test('a renewal whose STS call ended with an unknown outcome can be retried at once (the claim is released), and leaves nothing pending', async () => {
   const { renewLease } = await import('../../../../shared/use-cases/renew-lease');
   const world = leaseWorld();
   const original = await vendCredentials({ ...world.deps, roleAssumer: world.sts }, { identity: teamA, requestId: 'r', roleArn: TEAM_A_ROLE, durationSeconds: 900, fresh: true });
@@ -114,9 +116,8 @@ test('a renewal whose STS call ended with an unknown outcome can be retried at o
   const retried = await renewLease(world.deps, { identity: teamA, leaseId: original.leaseId, requestId: 'r3' });
   expect(retried.lease).toMatchObject({ status: 'active', renewedFrom: original.leaseId });
 
-  // The successor whose outcome was unknown is settled by the job, never left pending.
+  // The successor whose outcome was unknown has no lease (the reconciler's, if STS did issue it).
   world.clock.advanceSeconds(301);
   await renewLeases({ ...world.deps, sessionRevoker: new RecordingSessionRevoker() });
-  expect(world.leases.all().filter((l) => l.status === 'pending')).toEqual([]);
-  expect(world.leases.all().filter((l) => l.status === 'abandoned')).toHaveLength(1);
+  expect(world.leases.all().map((l) => l.status)).toEqual(['active', 'active']);
 });

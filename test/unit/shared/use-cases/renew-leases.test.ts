@@ -5,8 +5,10 @@ import { CERTIFICATE_RENEWED, renewLeases, type RenewLeasesDeps } from '../../..
 import { revokeLease } from '../../../../shared/use-cases/revoke-lease';
 import { vendCredentials } from '../../../../shared/use-cases/vend-credentials';
 import { generateCsr } from '../../../../local/workload-csr';
+import { dueShard } from '../../../../shared/adapters/dynamo-lease-table';
+import { isInForce, pendingLease } from '../../../../shared/domain/lease';
 import { RecordingEventPublisher, RecordingSessionRevoker } from '../../../fakes';
-import { grantsYaml, leaseWorld, TEAM_A_ROLE, teamA } from '../../functions/leases/lease-fixture';
+import { CA, grantsYaml, leaseWorld, TEAM_A_ROLE, teamA } from '../../functions/leases/lease-fixture';
 
 function jobWorld(options: { autoRenew?: boolean } = {}) {
   const world = leaseWorld({ grants: parseGrantPolicy(grantsYaml({ autoRenew: options.autoRenew ?? true })) });
@@ -27,15 +29,28 @@ async function certificate(world: JobWorld, identity: Identity = teamA) {
   return issueCertificate({ ...world.deps, ca: world.ca, readyWithinMs: 0, sleep: async () => undefined }, { identity, requestId: 'r', csr, profile: 'mesh', validitySeconds: 3000 });
 }
 
-test('moves active leases past their expiry to expired, and only those', async () => {
+/** Certificate leases left pending with no certificate ARN (IssueCertificate never answered), past the grace period. */
+async function stalePendingCertificates(world: JobWorld, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const lease = pendingLease({ leaseId: world.ids.next(), kind: 'certificate', caller: teamA.caller, ruleId: 'team-apps', requestId: 'r', now: world.clock.now(), expiresAt: new Date(world.clock.now().getTime() + 86_400_000), profile: 'mesh', caArn: CA });
+    await world.leases.create(lease);
+    ids.push(lease.leaseId);
+  }
+  world.clock.advanceSeconds(301);
+  return ids;
+}
+
+test('writes nothing at expiry: an active credentials lease past it is expired by rule, and the job never reads one', async () => {
   const world = jobWorld();
   const short = await vend(world, 900);
   const long = await vend(world, 3600);
   world.clock.advanceSeconds(901);
   const run = await renewLeases(world.deps);
-  expect(run.expired).toEqual([short]);
-  expect((await world.leases.get(short))?.status).toBe('expired');
-  expect((await world.leases.get(long))?.status).toBe('active');
+  expect(run.examined).toBe(0);
+  expect(world.leases.callCount('update')).toBe(0);
+  expect(isInForce((await world.leases.get(short))!, world.clock.now())).toBe(false);
+  expect(isInForce((await world.leases.get(long))!, world.clock.now())).toBe(true);
   expect(run.continuation).toBeUndefined();
 });
 
@@ -112,7 +127,7 @@ test('a lease without a recorded identity (older records of OIDC callers) is ski
   const world = jobWorld();
   const original = await certificate(world);
   const stored = (await world.leases.get(original.leaseId))!;
-  const { identity: _identity, ...withoutIdentity } = stored;
+  const { claims: _claims, ...withoutIdentity } = stored;
   const { InMemoryLeaseStore } = await import('../../../fakes');
   const leases = new InMemoryLeaseStore([withoutIdentity]);
   world.clock.advanceSeconds(2100);
@@ -136,21 +151,77 @@ test('two runs at once renew each lease once: one claim wins, the other run skip
   expect(new Set(successors.map((l) => l.renewedFrom)).size).toBe(3);
 });
 
-test('work per run is bounded; the continuation picks up where the run stopped', async () => {
-  const world = jobWorld();
-  const ids = [];
-  for (let i = 0; i < 5; i++) ids.push(await vend(world));
-  world.clock.advanceSeconds(901);
+describe('over the shards of the due index', () => {
+  test('settles more leases than one page, in every shard, each exactly once', async () => {
+    const world = jobWorld();
+    const ids = await stalePendingCertificates(world, 120);
+    const run = await renewLeases(world.deps);
+    expect(run.abandoned.map((a) => a.leaseId).sort()).toEqual([...ids].sort());
+    expect(run.examined).toBe(120);
+    expect(new Set(ids.map(dueShard)).size).toBe(world.leases.dueShards);
+    expect(world.leases.all().every((l) => l.status === 'abandoned')).toBe(true);
+    expect(run.continuation).toBeUndefined();
+  });
 
-  const first = await renewLeases(world.deps, { maxLeases: 2 });
-  expect(first.examined).toBe(2);
-  expect(first.expired).toHaveLength(2);
-  expect(first.continuation).toBeDefined();
+  test('reads at most `concurrency` shards at once', async () => {
+    const world = jobWorld();
+    await stalePendingCertificates(world, 64);
+    let inFlight = 0;
+    let most = 0;
+    const due = world.leases.due.bind(world.leases);
+    world.leases.due = async (query) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        return await due(query);
+      } finally {
+        inFlight--;
+      }
+    };
+    await renewLeases(world.deps, { concurrency: 3 });
+    expect(most).toBe(3);
+  });
 
-  const second = await renewLeases(world.deps, { maxLeases: 2, continuation: first.continuation });
-  const third = await renewLeases(world.deps, { maxLeases: 2, continuation: second.continuation });
-  expect([...first.expired, ...second.expired, ...third.expired].sort()).toEqual(ids.sort());
-  expect(world.leases.all().every((l) => l.status === 'expired')).toBe(true);
+  test('a run stopped by its time budget says where each shard stood; the next resumes there and reads nothing twice', async () => {
+    const world = jobWorld();
+    const ids = await stalePendingCertificates(world, 90);
+    let pages = 0;
+    const due = world.leases.due.bind(world.leases);
+    world.leases.due = async (query) => {
+      pages++;
+      return due(query);
+    };
+    // The budget runs out after 5 pages.
+    const first = await renewLeases(world.deps, { shouldStop: () => pages >= 5, concurrency: 2 });
+    expect(first.continuation?.phase).toBe('pending');
+    expect(first.examined).toBeGreaterThan(0);
+    expect(first.examined).toBeLessThan(90);
+    // JSON-safe: saved between invocations as it is.
+    const saved = JSON.parse(JSON.stringify(first.continuation));
+
+    const runs = [first];
+    while (runs.at(-1)?.continuation) {
+      pages = 0;
+      runs.push(await renewLeases(world.deps, { shouldStop: () => pages >= 5, concurrency: 2, continuation: runs.length === 1 ? saved : runs.at(-1)!.continuation }));
+      expect(runs.length).toBeLessThan(20);
+    }
+    expect(runs.length).toBeGreaterThan(2);
+    const settled = runs.flatMap((r) => r.abandoned.map((a) => a.leaseId));
+    expect(settled.sort()).toEqual([...ids].sort());
+    expect(runs.reduce((sum, r) => sum + r.examined, 0)).toBe(90);
+  });
+
+  test('maxLeases bounds a run too', async () => {
+    const world = jobWorld();
+    await stalePendingCertificates(world, 60);
+    const first = await renewLeases(world.deps, { maxLeases: 10, concurrency: 1 });
+    expect(first.examined).toBeLessThan(60);
+    expect(first.continuation).toBeDefined();
+    const second = await renewLeases(world.deps, { continuation: first.continuation });
+    expect(first.examined + second.examined).toBe(60);
+    expect(world.leases.all().every((l) => l.status === 'abandoned')).toBe(true);
+  });
 });
 
 test('prunes the deny entries of revoked sessions once they have expired', async () => {
@@ -171,27 +242,25 @@ test('prunes the deny entries of revoked sessions once they have expired', async
 test('one failing lease does not stop the others', async () => {
   const world = jobWorld();
   const { DependencyUnavailableError } = await import('../../../../shared/domain/errors');
-  const first = await vend(world);
-  const second = await vend(world);
-  world.clock.advanceSeconds(901);
+  const [first, second] = await stalePendingCertificates(world, 2);
   world.leases.failNext('update', new DependencyUnavailableError('dynamodb_throttled', 'DynamoDB is throttling', 1), { when: (args) => args[0] === first });
   const run = await renewLeases(world.deps);
   expect(run.failed).toEqual([{ leaseId: first, error: expect.stringContaining('throttling') }]);
-  expect(run.expired).toEqual([second]);
+  expect(run.abandoned.map((a) => a.leaseId)).toEqual([second]);
 });
 
 describe('settling pending leases (no lease stays pending)', () => {
   const { DependencyUnavailableError, DependencyDeniedError } = jest.requireActual<typeof import('../../../../shared/domain/errors')>('../../../../shared/domain/errors');
   const unavailable = (outcomeUnknown: boolean) => new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable; retry after 1 s.', 1, { outcomeUnknown });
 
-  /** A vend whose `active` write failed after STS issued the session: the caller got a 503. */
+  /**
+   * A credentials lease written pending by the release before single-write vends (its request then
+   * died, or its active write failed): still settled by the job while such records exist.
+   */
   async function vendWithLostActiveWrite(world: JobWorld) {
-    world.leases.failNext('update', unavailable(true));
-    await expect(vend(world)).rejects.toMatchObject({ code: 'dynamodb_unavailable' });
-    const [lease] = world.leases.all();
-    expect(lease).toMatchObject({ status: 'pending', kind: 'credentials' });
-    expect(world.sts.issued).toHaveLength(1);
-    return lease!.leaseId;
+    const lease = pendingLease({ leaseId: world.ids.next(), kind: 'credentials', caller: teamA.caller, ruleId: 'team-apps', requestId: 'r', now: world.clock.now(), expiresAt: new Date(world.clock.now().getTime() + 900_000), roleArn: TEAM_A_ROLE, durationSeconds: 900 });
+    await world.leases.create(lease);
+    return lease.leaseId;
   }
 
   test('a credentials lease left pending after STS issued its session is settled after the grace period: the session denied, the lease abandoned with the reason', async () => {
@@ -252,16 +321,13 @@ describe('settling pending leases (no lease stays pending)', () => {
     expect((await world.leases.get(id))?.failureReason).toContain('expired at 2030-01-01T00:15:00.000Z');
   });
 
-  test('an STS call whose outcome is unknown (a timeout) leaves the lease pending with the error, and the job blocks the session it may have started', async () => {
+  test('an STS call whose outcome is unknown (a timeout) leaves no lease: nothing pending, nothing for the job (the CloudTrail reconciler records a session STS did issue)', async () => {
     const world = jobWorld();
     world.sts.failNext(new DependencyUnavailableError('sts_unavailable', 'STS is unavailable; retry after 1 s.', 1, { outcomeUnknown: true }));
     await expect(vend(world)).rejects.toMatchObject({ code: 'sts_unavailable' });
-    const [lease] = world.leases.all();
-    expect(lease).toMatchObject({ status: 'pending', failureReason: 'DependencyUnavailableError: STS is unavailable; retry after 1 s.' });
+    expect(world.leases.all()).toEqual([]);
     world.clock.advanceSeconds(301);
-    await renewLeases(world.deps);
-    expect(world.revoker.blocked(TEAM_A_ROLE)).toEqual([lease!.leaseId]);
-    expect((await world.leases.get(lease!.leaseId))?.failureReason).toContain("its call's outcome is unknown (DependencyUnavailableError: STS is unavailable");
+    expect((await renewLeases(world.deps)).examined).toBe(0);
   });
 
   test('an STS refusal (throttling) fails the lease at once: nothing was issued, nothing to settle', async () => {

@@ -1,4 +1,4 @@
-import { AccessDeniedError, ConflictError, DependencyDeniedError, DependencyUnavailableError, ValidationError } from '../../../../shared/domain/errors';
+import { AccessDeniedError, DependencyDeniedError, DependencyUnavailableError, ValidationError } from '../../../../shared/domain/errors';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { vendCredentials, type VendCredentialsDeps, type VendCredentialsRequest } from '../../../../shared/use-cases/vend-credentials';
 import { FixedClock, InMemoryLeaseStore, oidcIdentity, RecordingRoleAssumer, SequentialIds } from '../../../fakes';
@@ -52,20 +52,20 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: 
   throw new Error('expected a rejection');
 }
 
-test('vends: lease written pending before STS, then active with the key id, expiry and packed size', async () => {
+test('vends: STS first (session named by the new lease id), then one conditional put of the active lease, then the answer', async () => {
   const { deps, request, leases, sts, clock } = setup();
-  // Observe the order: when STS is called, the lease must already exist, pending.
-  const seenByStsCall: string[] = [];
+  // Observe the order: nothing is written before STS answers.
+  const storeCallsBeforeSts: string[][] = [];
   const assume = sts.assumeRole.bind(sts);
   sts.assumeRole = async (session) => {
-    seenByStsCall.push((await leases.get(session.roleSessionName))?.status ?? 'absent');
+    storeCallsBeforeSts.push(leases.calls.map((c) => c.operation));
     clock.advanceSeconds(2);
     return assume(session);
   };
 
   const result = await vendCredentials(deps, { ...request, durationSeconds: 900 });
 
-  expect(seenByStsCall).toEqual(['pending']);
+  expect(storeCallsBeforeSts).toEqual([[]]);
   expect(result).toMatchObject({
     leaseId: '01TEST00000000000000000001',
     accessKeyId: 'ASIAFAKE000000000001',
@@ -79,24 +79,25 @@ test('vends: lease written pending before STS, then active with the key id, expi
       leaseId: '01TEST00000000000000000001',
       kind: 'credentials',
       caller: 'k8s:system:serviceaccount:team-a:api',
-      identity: request.identity,
+      // Only the claims the grant policy reads, less what the caller id says.
+      claims: { namespace: 'team-a' },
       ruleId: 'team-apps',
       requestId: 'req-1',
       roleArn: ROLE,
-      sourceIdentity: fitSourceIdentity('k8s:system:serviceaccount:team-a:api'),
       durationSeconds: 900,
       status: 'active',
       issuedAt: '2030-01-01T00:00:00.000Z',
-      updatedAt: '2030-01-01T00:00:02.000Z',
+      updatedAt: '2030-01-01T00:00:00.000Z',
       expiresAt: '2030-01-01T00:15:02.000Z',
-      ttl: Date.parse('2030-01-01T00:15:00Z') / 1000 + 86_400,
+      ttl: Date.parse('2030-01-01T00:15:02Z') / 1000 + 86_400,
       accessKeyId: 'ASIAFAKE000000000001',
       assumedRoleArn: `arn:aws:sts::${ACCOUNT}:assumed-role/team-a-reader/01TEST00000000000000000001`,
       packedPolicySize: 7,
     },
   ]);
   expect(result.lease).toEqual(leases.all()[0]);
-  expect(leases.calls.filter((c) => c.operation !== 'get').map((c) => c.operation)).toEqual(['create', 'update']);
+  // One write per vend.
+  expect(leases.calls.map((c) => c.operation)).toEqual(['create']);
 });
 
 test('asks STS for exactly the compiled session: lease id as session name, caller as SourceIdentity, rendered policy and tags', async () => {
@@ -150,80 +151,67 @@ describe('a rejected request writes no lease and makes no STS call', () => {
   });
 });
 
-test('a lease store failure before STS: no STS call, the error propagates', async () => {
+test('an STS refusal records a failed lease with the reason (one write), and the error propagates', async () => {
   const { deps, request, leases, sts } = setup();
-  leases.failNext('create', new DependencyUnavailableError('dynamodb_throttled', 'DynamoDB is throttling the broker; retry after 1 s.', 1));
-  const error = await rejectionOf(vendCredentials(deps, request));
-  expect(error).toBeInstanceOf(DependencyUnavailableError);
-  expect(sts.callCount).toBe(0);
-  expect(leases.size).toBe(0);
-});
-
-test('an STS failure turns the lease failed with the reason, and the error propagates', async () => {
-  const { deps, request, leases, sts, clock } = setup();
   const refusal = new DependencyDeniedError('role_trust_denied', 'STS refused to let the broker assume the role.');
-  const assume = sts.assumeRole.bind(sts);
   sts.failNext(refusal);
-  sts.assumeRole = async (session) => {
-    clock.advanceSeconds(1);
-    return assume(session);
-  };
   const error = await rejectionOf(vendCredentials(deps, request));
   expect(error).toBe(refusal);
   expect(sts.callCount).toBe(1);
   expect(leases.all()).toEqual([
     expect.objectContaining({
+      leaseId: '01TEST00000000000000000001',
       status: 'failed',
       failureReason: 'DependencyDeniedError: STS refused to let the broker assume the role.',
-      updatedAt: '2030-01-01T00:00:01.000Z',
     }),
   ]);
   expect(leases.all()[0]?.accessKeyId).toBeUndefined();
+  expect(leases.calls.map((c) => c.operation)).toEqual(['create']);
 });
 
-test('an STS failure whose lease update also fails still reports the STS error and the lease left pending', async () => {
+test('an STS refusal whose failed-lease write also fails still reports the STS error, and the write failure is reported', async () => {
   const { deps, request, leases, sts, leaseWriteFailures } = setup();
   sts.failNext(new DependencyUnavailableError('sts_throttled', 'STS is throttling the broker; retry after 1 s.', 1));
   const writeError = new DependencyUnavailableError('dynamodb_unavailable', 'DynamoDB is unavailable.', 1);
-  leases.failNext('update', writeError);
+  leases.failNext('create', writeError);
   const error = await rejectionOf(vendCredentials(deps, request));
   expect(error.code).toBe('sts_throttled');
-  expect(leases.all()[0]?.status).toBe('pending');
+  expect(leases.size).toBe(0);
   expect(leaseWriteFailures).toEqual([{ leaseId: '01TEST00000000000000000001', error: writeError }]);
 });
 
-test('a lease update failure after STS: the credentials are not returned and the lease stays pending', async () => {
+test('an STS call whose outcome is unknown writes nothing: if STS issued a session, the CloudTrail reconciler records it', async () => {
   const { deps, request, leases, sts } = setup();
-  leases.failNext('update', new DependencyUnavailableError('dynamodb_throttled', 'DynamoDB is throttling the broker; retry after 1 s.', 1));
+  sts.failNext(new DependencyUnavailableError('sts_unavailable', 'STS is unavailable; retry after 1 s.', 1, { outcomeUnknown: true }));
   const error = await rejectionOf(vendCredentials(deps, request));
-  expect(error.code).toBe('dynamodb_throttled');
-  // The credentials exist at STS but never leave the broker.
+  expect(error.code).toBe('sts_unavailable');
+  expect(leases.size).toBe(0);
+  expect(leases.callCount('create')).toBe(0);
+});
+
+test('a failed lease write after STS: the credentials are withheld (503-class error), and no lease exists', async () => {
+  const { deps, request, leases, sts, leaseWriteFailures } = setup();
+  const writeError = new DependencyUnavailableError('dynamodb_throttled', 'DynamoDB is throttling the broker; retry after 1 s.', 1);
+  leases.failNext('create', writeError);
+  const error = await rejectionOf(vendCredentials(deps, request));
+  expect(error).toBe(writeError);
+  // The credentials exist at STS but never leave the broker. The session (named by the lease id) is
+  // left to the CloudTrail reconciler, which records it `unrecorded` and blocks it.
   expect(sts.issued).toHaveLength(1);
   expect(JSON.stringify(error)).not.toContain(sts.issued[0]?.secretAccessKey);
   expect(error.message).not.toContain(sts.issued[0]?.accessKeyId);
-  expect(leases.all()).toEqual([expect.objectContaining({ status: 'pending', leaseId: '01TEST00000000000000000001' })]);
-  expect(leases.all()[0]?.accessKeyId).toBeUndefined();
+  expect(leases.size).toBe(0);
+  expect(leaseWriteFailures).toEqual([{ leaseId: '01TEST00000000000000000001', error: writeError }]);
 });
 
-test('a lease that changed state under the broker (e.g. revoked while pending) is a conflict, and the credentials are not returned', async () => {
-  const { deps, request, leases, sts } = setup();
-  const assume = sts.assumeRole.bind(sts);
-  sts.assumeRole = async (session) => {
-    await leases.update(session.roleSessionName, 'pending', { status: 'failed', failureReason: 'audit' });
-    return assume(session);
-  };
-  const error = await rejectionOf(vendCredentials(deps, request));
-  expect(error).toBeInstanceOf(ConflictError);
-  expect(leases.all()[0]?.status).toBe('failed');
-});
-
-test('a lease id collision is refused before STS is called', async () => {
+test('a lease id collision at the put (after STS) withholds the credentials as a dependency failure, and leaves the stored lease alone', async () => {
   const { deps, request, leases, sts, ids } = setup();
-  await vendCredentials(deps, request);
+  const first = await vendCredentials(deps, request);
   const replay = { ...deps, ids: { next: () => ids.issued[0] as string } };
-  const error = await rejectionOf(vendCredentials(replay, request));
-  expect(error).toBeInstanceOf(ConflictError);
-  expect(error.code).toBe('lease_exists');
-  expect(sts.callCount).toBe(1);
-  expect(leases.size).toBe(1);
+  const error = await rejectionOf(vendCredentials(replay, { ...request, fresh: true }));
+  expect(error).toBeInstanceOf(DependencyUnavailableError);
+  expect(error.code).toBe('lease_not_recorded');
+  expect(sts.callCount).toBe(2);
+  expect(JSON.stringify(error)).not.toContain(sts.issued[1]?.secretAccessKey);
+  expect(leases.all()).toEqual([first.lease]);
 });
