@@ -104,6 +104,9 @@ export const SEVERITIES: readonly FindingSeverity[] = ['high', 'medium', 'low'];
  */
 export const FINDING_SEVERITY: Partial<Record<keyof AuditFindings, FindingSeverity>> = {
   noLongerAllowed: 'high',
+  // A session no lease recorded (the reconciler, from CloudTrail), or minted around the broker.
+  unrecordedSessions: 'high',
+  outsideSessions: 'high',
   notRecheckable: 'medium',
   stuckPending: 'medium',
   abandoned: 'medium',

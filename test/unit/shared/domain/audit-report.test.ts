@@ -53,7 +53,7 @@ test('a finding kind added to FINDING_NAMES slots in: summarized as high until r
     const findings = { ...empty, newKind: lines(2) } as AuditFindings;
     const summary = summarizeFindings(findings);
     expect(summary.lines.find((l) => l.key === ('newKind' as keyof AuditFindings))).toMatchObject({ severity: 'high', count: 2 });
-    expect(summary.lines.filter((l) => l.severity === 'high').map((l) => l.key)).toEqual(['noLongerAllowed', 'newKind']);
+    expect(summary.lines.filter((l) => l.severity === 'high').map((l) => l.key)).toEqual(['noLongerAllowed', 'unrecordedSessions', 'outsideSessions', 'newKind']);
     expect(summary.bySeverity.high).toBe(2);
     const html = renderAuditReportHtml({ ...buildAuditReport({ now: new Date('2030-01-15T12:00:00Z'), grants: parseGrantPolicy('version: 1\nrules: []\n'), leases: [] }), findings });
     expect(html).toContain('<a href="#newKind">Sessions of a new kind</a>');

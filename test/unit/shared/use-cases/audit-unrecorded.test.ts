@@ -63,8 +63,8 @@ test('the audit lists unrecorded broker sessions and outside sessions, with what
   expect(findings).toContainEqual(expect.objectContaining({ finding: 'session_not_minted_by_nocreds', count: 2 }));
 
   const html = reports.body('latest/report.html') as string;
-  expect(html).toContain('<h2 id="unrecordedSessions">Broker sessions no lease recorded (found in CloudTrail)</h2>');
-  expect(html).toContain('<h2 id="outsideSessions">Sessions on brokered roles not minted by nocreds</h2>');
+  expect(html).toContain('<h3 id="unrecordedSessions">Broker sessions no lease recorded (found in CloudTrail) <span class="sev sev-high">high</span></h3>');
+  expect(html).toContain('<h3 id="outsideSessions">Sessions on brokered roles not minted by nocreds <span class="sev sev-high">high</span></h3>');
   expect(html).toContain('alice-debugging');
 });
 
