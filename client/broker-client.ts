@@ -44,6 +44,27 @@ export interface BrokerClientOptions {
   readonly fetch?: typeof fetch;
   /** How to wait between attempts; default a timer. Tests replace it. */
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** Told about every attempt (the CLI's `--debug`). Carries no header, query string or body. */
+  readonly onExchange?: (exchange: BrokerExchange) => void;
+}
+
+/**
+ * One attempt, as `onExchange` reports it: what was asked, how it ended, how long it took. Only
+ * the path: query strings (page cursors) and bodies (tokens, keys, credentials) are never in it.
+ */
+export interface BrokerExchange {
+  readonly method: string;
+  readonly path: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly milliseconds: number;
+  readonly status?: number;
+  /** API Gateway's request id (`apigw-requestid`), or the one in the broker's error answer. */
+  readonly requestId?: string;
+  /** The error code of a failed attempt (`access_denied`, `broker_unreachable`, ...). */
+  readonly code?: string;
+  /** Set when another attempt follows, after this many milliseconds. */
+  readonly retryInMs?: number;
 }
 
 export interface BrokerCall {
@@ -128,24 +149,47 @@ export class BrokerClient {
     const sleep = this.options.sleep ?? defaultSleep;
 
     for (let attempt = 1; ; attempt++) {
+      const started = Date.now();
       let failure: NocredsClientError;
       let wait: number | undefined;
+      let requestId: string | undefined;
       try {
         // Signed (and the token re-read) per attempt: proofs carry their signing time.
         const headers = { ...call.headers, ...(await this.headers(method, url, body)) };
         const response = await this.send(url, { method, headers, body });
-        if (accept(response)) return response;
+        requestId = requestIdHeader(response);
+        if (accept(response)) {
+          this.report({ method, path: url.pathname, attempt, maxAttempts: attempts, milliseconds: Date.now() - started, status: response.status, ...(requestId ? { requestId } : {}) });
+          return response;
+        }
         wait = retryAfterMs(response.headers.get('retry-after'));
         failure = await errorFromResponse(response, wait);
       } catch (error) {
         if (!(error instanceof NocredsClientError)) throw error;
         failure = error;
       }
-      if (!failure.details.retryable || attempt >= attempts) throw failure;
-      if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) throw failure;
+      const retry = failure.details.retryable === true && attempt < attempts && !(wait !== undefined && wait > MAX_RETRY_AFTER_MS);
       // Full jitter: many workloads restarted together must not retry in step.
-      await sleep(wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt));
+      const delay = retry ? (wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt)) : undefined;
+      const id = failure.requestId ?? requestId;
+      this.report({
+        method,
+        path: url.pathname,
+        attempt,
+        maxAttempts: attempts,
+        milliseconds: Date.now() - started,
+        code: failure.code,
+        ...(failure.status === undefined ? {} : { status: failure.status }),
+        ...(id ? { requestId: id } : {}),
+        ...(delay === undefined ? {} : { retryInMs: Math.round(delay) }),
+      });
+      if (delay === undefined) throw failure;
+      await sleep(delay);
     }
+  }
+
+  private report(exchange: BrokerExchange): void {
+    this.options.onExchange?.(exchange);
   }
 
   private async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
@@ -179,6 +223,10 @@ export class BrokerClient {
     });
     return { ...headers, [signing.PROOF_HEADER]: proof };
   }
+}
+
+function requestIdHeader(response: Response): string | undefined {
+  return response.headers.get('apigw-requestid') ?? response.headers.get('x-amzn-requestid') ?? undefined;
 }
 
 async function readToken(oidc: OidcAuth): Promise<string> {
@@ -220,17 +268,20 @@ async function errorFromResponse(response: Response, retryAfter: number | undefi
   const status = response.status;
   let code = `http_${status}`;
   let message = `The broker answered HTTP ${status}.`;
-  let requestId: string | undefined;
+  let requestId: string | undefined = requestIdHeader(response);
+  let brokerDetails: Record<string, unknown> | undefined;
   try {
-    const body = JSON.parse(await response.text()) as { error?: { code?: unknown; message?: unknown; requestId?: unknown } };
+    const body = JSON.parse(await response.text()) as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
     if (typeof body.error?.requestId === 'string') requestId = body.error.requestId;
+    const details = body.error?.details;
+    if (typeof details === 'object' && details !== null && !Array.isArray(details)) brokerDetails = details as Record<string, unknown>;
   } catch {
     // Not the broker's error envelope (a proxy, a load balancer): the status says enough.
   }
   const suffix = `(HTTP ${status} ${code}${requestId ? `, request id ${requestId}` : ''})`;
-  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status), ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
+  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status), ...(brokerDetails ? { brokerDetails } : {}), ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
 }
 
 function describeNetworkError(error: unknown): string {

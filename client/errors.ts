@@ -22,6 +22,8 @@ export class NocredsClientError extends Error {
       readonly retryable?: boolean;
       /** The broker's Retry-After, when it sent one: when a retry may succeed. */
       readonly retryAfterMs?: number;
+      /** The broker's `error.details`, e.g. `{ grantedProfiles: ['mesh'] }` for `unknown_profile`. */
+      readonly brokerDetails?: Readonly<Record<string, unknown>>;
       readonly cause?: unknown;
     } = {},
   ) {
