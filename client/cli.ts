@@ -107,10 +107,36 @@ Examples:
   registerAgentCommand(program, io);
   program.addCommand(webhookCommand(io, (command) => command.optsWithGlobals<{ url?: string }>().url));
   registerCompletionCommand(program, io);
+  addExamples(program);
 
   configureTree(program, io);
   checkMandatoryBeforeAction(program);
   return program;
+}
+
+/** Examples for the commands registered from their own folders (client/agent, client/webhook). */
+function addExamples(program: Command): void {
+  const command = (...path: string[]) => path.reduce<Command | undefined>((c, name) => c?.commands.find((child) => child.name() === name), program);
+  command('agent')?.addHelpText(
+    'after',
+    `
+Examples:
+  $ nocreds --token-file /var/run/secrets/nocreds/token agent --role app=arn:aws:iam::123456789012:role/team-a-app
+  $ nocreds agent --role app=arn:aws:iam::123456789012:role/team-a-app --cert-dir /run/tls --cert-profile mesh --cert-dns app.team-a.svc
+  $ nocreds agent --config /etc/nocreds/agent.yaml`,
+  );
+  command('agent', 'env')?.addHelpText(
+    'after',
+    `
+Example:
+  $ eval "$(nocreds agent --role app=arn:aws:iam::123456789012:role/team-a-app env app)"`,
+  );
+  command('webhook')?.addHelpText(
+    'after',
+    `
+Example:
+  $ nocreds --url https://abc123.execute-api.eu-west-1.amazonaws.com webhook --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
+  );
 }
 
 /** Help asked for (`--help`, `help X`) and `--version` are successes; every other parse failure is a usage error. */
