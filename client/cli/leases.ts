@@ -81,7 +81,7 @@ const LEASE_COLUMNS: readonly Column<LeaseView>[] = [
   { header: 'KIND', value: (l) => (l.kind === 'credentials' ? 'cred' : l.kind === 'certificate' ? 'cert' : String(l.kind ?? '-')) },
   { header: 'STATUS', value: (l) => String(l.status ?? '-') },
   { header: 'EXPIRES', value: (l) => shortTime(l.expiresAt) },
-  { header: 'ROLE / PROFILE NAMES', value: subject },
+  { header: 'ROLE / NAMES', value: subject },
 ];
 
 export function leasesTable(leases: readonly LeaseView[]): string {
