@@ -10,7 +10,8 @@ import { NocredsClientError } from '../errors';
  *
  * Exit codes (stable, documented in docs/client.md):
  *   0 success; 1 unexpected failure (e.g. a file could not be written), or `grants validate` found problems;
- *   2 usage: bad options, or the broker refused the request as malformed (400, 404, 409, 413, 415);
+ *   2 usage: bad options or arguments, an unknown command, an existing key without --force, or the
+ *     broker refused the request as malformed or conflicting (400, 404, 405, 409, 413, 415);
  *   3 auth: no usable identity, or the broker said 401/403;
  *   4 broker: unreachable, timed out, 429/5xx after retries, or a malformed answer.
  */
