@@ -149,17 +149,17 @@ export class BrokerClient {
     const sleep = this.options.sleep ?? defaultSleep;
 
     for (let attempt = 1; ; attempt++) {
+      // What this attempt was, for onExchange: the path only, never the query, headers or body.
       const started = Date.now();
+      const report = (outcome: Partial<BrokerExchange>) => this.options.onExchange?.({ method, path: url.pathname, attempt, maxAttempts: attempts, milliseconds: Date.now() - started, ...outcome });
       let failure: NocredsClientError;
       let wait: number | undefined;
-      let requestId: string | undefined;
       try {
         // Signed (and the token re-read) per attempt: proofs carry their signing time.
         const headers = { ...call.headers, ...(await this.headers(method, url, body)) };
         const response = await this.send(url, { method, headers, body });
-        requestId = requestIdHeader(response);
         if (accept(response)) {
-          this.report({ method, path: url.pathname, attempt, maxAttempts: attempts, milliseconds: Date.now() - started, status: response.status, ...(requestId ? { requestId } : {}) });
+          report({ status: response.status, requestId: requestIdHeader(response) });
           return response;
         }
         wait = retryAfterMs(response.headers.get('retry-after'));
@@ -168,28 +168,15 @@ export class BrokerClient {
         if (!(error instanceof NocredsClientError)) throw error;
         failure = error;
       }
-      const retry = failure.details.retryable === true && attempt < attempts && !(wait !== undefined && wait > MAX_RETRY_AFTER_MS);
       // Full jitter: many workloads restarted together must not retry in step.
-      const delay = retry ? (wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt)) : undefined;
-      const id = failure.requestId ?? requestId;
-      this.report({
-        method,
-        path: url.pathname,
-        attempt,
-        maxAttempts: attempts,
-        milliseconds: Date.now() - started,
-        code: failure.code,
-        ...(failure.status === undefined ? {} : { status: failure.status }),
-        ...(id ? { requestId: id } : {}),
-        ...(delay === undefined ? {} : { retryInMs: Math.round(delay) }),
-      });
+      const delay =
+        !failure.details.retryable || attempt >= attempts || (wait !== undefined && wait > MAX_RETRY_AFTER_MS)
+          ? undefined
+          : (wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt));
+      report({ status: failure.status, requestId: failure.requestId, code: failure.code, retryInMs: delay && Math.round(delay) });
       if (delay === undefined) throw failure;
       await sleep(delay);
     }
-  }
-
-  private report(exchange: BrokerExchange): void {
-    this.options.onExchange?.(exchange);
   }
 
   private async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
@@ -268,15 +255,14 @@ async function errorFromResponse(response: Response, retryAfter: number | undefi
   const status = response.status;
   let code = `http_${status}`;
   let message = `The broker answered HTTP ${status}.`;
-  let requestId: string | undefined = requestIdHeader(response);
+  let requestId = requestIdHeader(response);
   let brokerDetails: Record<string, unknown> | undefined;
   try {
     const body = JSON.parse(await response.text()) as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
     if (typeof body.error?.requestId === 'string') requestId = body.error.requestId;
-    const details = body.error?.details;
-    if (typeof details === 'object' && details !== null && !Array.isArray(details)) brokerDetails = details as Record<string, unknown>;
+    if (typeof body.error?.details === 'object') brokerDetails = body.error.details as Record<string, unknown>;
   } catch {
     // Not the broker's error envelope (a proxy, a load balancer): the status says enough.
   }
