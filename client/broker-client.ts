@@ -44,6 +44,27 @@ export interface BrokerClientOptions {
   readonly fetch?: typeof fetch;
   /** How to wait between attempts; default a timer. Tests replace it. */
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** Told about every attempt (the CLI's `--debug`). Carries no header, query string or body. */
+  readonly onExchange?: (exchange: BrokerExchange) => void;
+}
+
+/**
+ * One attempt, as `onExchange` reports it: what was asked, how it ended, how long it took. Only
+ * the path: query strings (page cursors) and bodies (tokens, keys, credentials) are never in it.
+ */
+export interface BrokerExchange {
+  readonly method: string;
+  readonly path: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly milliseconds: number;
+  readonly status?: number;
+  /** API Gateway's request id (`apigw-requestid`), or the one in the broker's error answer. */
+  readonly requestId?: string;
+  /** The error code of a failed attempt (`access_denied`, `broker_unreachable`, ...). */
+  readonly code?: string;
+  /** Set when another attempt follows, after this many milliseconds. */
+  readonly retryInMs?: number;
 }
 
 export interface BrokerCall {
@@ -128,23 +149,33 @@ export class BrokerClient {
     const sleep = this.options.sleep ?? defaultSleep;
 
     for (let attempt = 1; ; attempt++) {
+      // What this attempt was, for onExchange: the path only, never the query, headers or body.
+      const started = Date.now();
+      const report = (outcome: Partial<BrokerExchange>) => this.options.onExchange?.({ method, path: url.pathname, attempt, maxAttempts: attempts, milliseconds: Date.now() - started, ...outcome });
       let failure: NocredsClientError;
       let wait: number | undefined;
       try {
         // Signed (and the token re-read) per attempt: proofs carry their signing time.
         const headers = { ...call.headers, ...(await this.headers(method, url, body)) };
         const response = await this.send(url, { method, headers, body });
-        if (accept(response)) return response;
+        if (accept(response)) {
+          report({ status: response.status, requestId: requestIdHeader(response) });
+          return response;
+        }
         wait = retryAfterMs(response.headers.get('retry-after'));
         failure = await errorFromResponse(response, wait);
       } catch (error) {
         if (!(error instanceof NocredsClientError)) throw error;
         failure = error;
       }
-      if (!failure.details.retryable || attempt >= attempts) throw failure;
-      if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) throw failure;
       // Full jitter: many workloads restarted together must not retry in step.
-      await sleep(wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt));
+      const delay =
+        !failure.details.retryable || attempt >= attempts || (wait !== undefined && wait > MAX_RETRY_AFTER_MS)
+          ? undefined
+          : (wait ?? Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt));
+      report({ status: failure.status, requestId: failure.requestId, code: failure.code, retryInMs: delay && Math.round(delay) });
+      if (delay === undefined) throw failure;
+      await sleep(delay);
     }
   }
 
@@ -179,6 +210,10 @@ export class BrokerClient {
     });
     return { ...headers, [signing.PROOF_HEADER]: proof };
   }
+}
+
+function requestIdHeader(response: Response): string | undefined {
+  return response.headers.get('apigw-requestid') ?? response.headers.get('x-amzn-requestid') ?? undefined;
 }
 
 async function readToken(oidc: OidcAuth): Promise<string> {
@@ -220,17 +255,19 @@ async function errorFromResponse(response: Response, retryAfter: number | undefi
   const status = response.status;
   let code = `http_${status}`;
   let message = `The broker answered HTTP ${status}.`;
-  let requestId: string | undefined;
+  let requestId = requestIdHeader(response);
+  let brokerDetails: Record<string, unknown> | undefined;
   try {
-    const body = JSON.parse(await response.text()) as { error?: { code?: unknown; message?: unknown; requestId?: unknown } };
+    const body = JSON.parse(await response.text()) as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
     if (typeof body.error?.requestId === 'string') requestId = body.error.requestId;
+    if (typeof body.error?.details === 'object') brokerDetails = body.error.details as Record<string, unknown>;
   } catch {
     // Not the broker's error envelope (a proxy, a load balancer): the status says enough.
   }
   const suffix = `(HTTP ${status} ${code}${requestId ? `, request id ${requestId}` : ''})`;
-  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status), ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
+  return new NocredsClientError(kindOfStatus(status), code, `${message} ${suffix}`, { status, requestId, retryable: RETRYABLE_STATUS.has(status), ...(brokerDetails ? { brokerDetails } : {}), ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
 }
 
 function describeNetworkError(error: unknown): string {

@@ -1,7 +1,7 @@
 /**
  * The one error type of the workload package. `kind` says whose move it is, and is what the CLI's
  * exit code and the provider's message are built from:
- * - `usage`: the request cannot work as given (bad option, or the broker answered 400/404/413/415);
+ * - `usage`: the request cannot work as given (bad option, or the broker answered 400/404/405/409/413/415);
  * - `auth`: nobody could be identified, or the identity is not allowed (401/403, unreadable token);
  * - `broker`: the broker could not answer usefully (down, timeout, 429/5xx, a malformed answer).
  * Messages never contain tokens, keys or secrets.
@@ -22,6 +22,8 @@ export class NocredsClientError extends Error {
       readonly retryable?: boolean;
       /** The broker's Retry-After, when it sent one: when a retry may succeed. */
       readonly retryAfterMs?: number;
+      /** The broker's `error.details`, e.g. `{ grantedProfiles: ['mesh'] }` for `unknown_profile`. */
+      readonly brokerDetails?: Readonly<Record<string, unknown>>;
       readonly cause?: unknown;
     } = {},
   ) {

@@ -44,7 +44,7 @@ async function command(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 
 /** The caller a vended session was issued to, as the broker's lease records it. */
 async function callerOf(accessKeyId: string): Promise<string> {
-  const out = await command(['--url', stack.broker.url, '--iam', '--server-id', 'nocreds-local', '--sts-endpoint', stack.moto.endpoint, '--region', 'us-east-1', 'leases', '--limit', '100'], await operatorKeys('cache-auditor'));
+  const out = await command(['--url', stack.broker.url, '--iam', '--server-id', 'nocreds-local', '--sts-endpoint', stack.moto.endpoint, '--region', 'us-east-1', 'leases', '--page-size', '100'], await operatorKeys('cache-auditor'));
   const lease = (JSON.parse(out.stdout).leases as Array<{ accessKeyId?: string; caller: string }>).find((l) => l.accessKeyId === accessKeyId);
   return lease?.caller ?? 'unknown';
 }

@@ -163,7 +163,7 @@ describe('nocreds whoami', () => {
     writeFileSync(config, `[profile loop]\ncredential_process = ${NOCREDS} --url ${stack.broker.url} --iam credentials --role ${role}\n`);
     const { code, stderr } = await command(['--url', stack.broker.url, '--iam', 'whoami'], { AWS_CONFIG_FILE: config, AWS_PROFILE: 'loop', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });
     expect(code).toBe(3);
-    // The inner run refuses (exit 2); the default chain reports that no provider had credentials.
+    // The inner run refuses (exit 2); the outer one then has no AWS credentials to sign with (exit 3).
     expect(stderr).toMatch(/^nocreds: No AWS credentials to sign the request/);
   });
 });
@@ -171,7 +171,7 @@ describe('nocreds whoami', () => {
 describe('nocreds leases', () => {
   test('leases lists the caller\'s own leases', async () => {
     await cli('credentials', '--role', role);
-    const { code, stdout, stderr } = await cli('leases', '--limit', '5');
+    const { code, stdout, stderr } = await cli('leases', '--max-items', '5');
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const page = JSON.parse(stdout);
