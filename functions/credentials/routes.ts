@@ -5,7 +5,9 @@ import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { json, NO_STORE, queryParam } from '../../shared/http/event';
+import { describedIdentitySchema, dryRunResponse } from '../../shared/http/dry-run';
 import { httpRoute } from '../../shared/http/route';
+import { dryRunCredentials, dryRunIdentity } from '../../shared/use-cases/dry-run';
 import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from '../../shared/use-cases/vend-credentials';
 
 // The shape only; IAM's limits (name 64, path 512) are checked by parseRoleArn in the grant evaluation, with their own codes.
@@ -28,6 +30,10 @@ export const vendRequestSchema = z.strictObject({
   ),
   /** Always a new session and lease, even if an identical live one could be reused. */
   fresh: z.optional(z.boolean()),
+  /** Decide and report what would be sent, without a lease or an STS call (200 with the decision). */
+  dryRun: z.optional(z.boolean()),
+  /** Admins, with dryRun: decide for this described identity instead of the caller. */
+  as: z.optional(describedIdentitySchema),
 });
 
 export type VendRequest = z.infer<typeof vendRequestSchema>;
@@ -51,15 +57,20 @@ export function credentialsBody(result: VendedCredentials) {
 /** POST /v1/credentials and GET /v1/credentials/container. */
 export function credentialsRoutes(deps: CredentialsRouteDeps) {
   const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
-    const result = await vendCredentials(deps, {
-      identity,
-      requestId,
+    if (body.as !== undefined && body.dryRun !== true) {
+      throw new ValidationError('as_requires_dry_run', '"as" (deciding for another identity) is only accepted with "dryRun": true.', { details: { field: 'as' } });
+    }
+    const input = {
       roleArn: body.role,
       durationSeconds: body.durationSeconds,
       policy: body.policy === undefined ? undefined : parseSessionPolicy(body.policy),
       policyArns: body.policyArns,
-      fresh: body.fresh,
-    });
+    };
+    if (body.dryRun === true) {
+      const subject = dryRunIdentity(deps.grants, identity, body.as);
+      return dryRunResponse(dryRunCredentials(deps.grants, subject.identity, input, subject.described), requestId, 201);
+    }
+    const result = await vendCredentials(deps, { identity, requestId, ...input, fresh: body.fresh });
     return json(201, credentialsBody(result), { ...NO_STORE, location: `/v1/leases/${result.leaseId}` });
   });
 
