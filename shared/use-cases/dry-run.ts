@@ -168,3 +168,31 @@ export async function dryRunCertificate(grants: GrantPolicy, identity: Identity,
     },
   };
 }
+
+/**
+ * Reads an identity description as people write it (for `nocreds grants explain --as`): an IAM
+ * principal ARN; `{"iam": ARN}`; `{"issuer": ID, "claims": {...}}`; or a token's claims with
+ * `iss` (the issuer whose URL or id it names), e.g. `{"iss": "https://...", "namespace": "team-a"}`.
+ */
+export function parseDescribedIdentity(grants: GrantPolicy, text: string): DescribedIdentity {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('arn:')) return { iam: trimmed };
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    throw new ValidationError('invalid_identity', 'Describe the identity as an IAM principal ARN or a JSON object: {"iam": ARN}, {"issuer": ID, "claims": {...}} or token claims with "iss".');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('invalid_identity', 'The identity description must be a JSON object or an ARN.');
+  const object = value as Record<string, unknown>;
+  if (typeof object.iam === 'string') return { iam: object.iam };
+  if (typeof object.issuer === 'string' && typeof object.claims === 'object' && object.claims !== null) return { issuer: object.issuer, claims: object.claims as Record<string, unknown> };
+  if (typeof object.iss === 'string') {
+    const issuer = grants.issuers.find((i) => i.url === object.iss || i.id === object.iss);
+    if (!issuer) {
+      throw new ValidationError('unknown_issuer', `No issuer in the grant policy has URL or id "${object.iss}" (issuers: ${grants.issuers.map((i) => `${i.id} ${i.url}`).join(', ') || 'none'}).`);
+    }
+    return { issuer: issuer.id, claims: object };
+  }
+  throw new ValidationError('invalid_identity', 'The identity description needs "iam", "issuer" and "claims", or an "iss" claim naming a configured issuer.');
+}

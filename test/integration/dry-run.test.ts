@@ -27,7 +27,7 @@ const TABLE = 'dry-run-leases';
 
 const calls: string[] = [];
 function count<T extends STSClient | ACMPCAClient | DynamoDBClient>(client: T): T {
-  client.middlewareStack.add(
+  (client as unknown as STSClient).middlewareStack.add(
     (next, context) => async (args) => {
       calls.push(String(context.commandName));
       return next(args);

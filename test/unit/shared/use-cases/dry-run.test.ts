@@ -4,7 +4,7 @@ import { evaluateCertificate, evaluateCredentials, rulesFor } from '../../../../
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import type { Identity } from '../../../../shared/domain/identity';
 import { parseSessionPolicy } from '../../../../shared/domain/session-policy';
-import { describeIdentity, dryRunCertificate, dryRunCredentials, dryRunIdentity, LEASE_ID_PLACEHOLDER } from '../../../../shared/use-cases/dry-run';
+import { describeIdentity, dryRunCertificate, dryRunCredentials, dryRunIdentity, LEASE_ID_PLACEHOLDER, parseDescribedIdentity } from '../../../../shared/use-cases/dry-run';
 import { issueCertificate } from '../../../../shared/use-cases/issue-certificate';
 import { vendCredentials } from '../../../../shared/use-cases/vend-credentials';
 import { generateCsr } from '../../../../local/workload-csr';
@@ -329,5 +329,26 @@ describe('dry runs on behalf of a described identity', () => {
       expect.objectContaining({ code: 'invalid_identity', details: { field: 'as', reason: 'missing_claim' } }),
     );
     expect(() => describeIdentity(grants, { iam: 'arn:aws:iam::123456789012:root' })).toThrow(expect.objectContaining({ code: 'invalid_identity' }));
+  });
+});
+
+describe('parseDescribedIdentity (nocreds grants explain --as)', () => {
+  test.each([
+    [`arn:aws:iam::${ACCOUNT}:role/ops-x`, { iam: `arn:aws:iam::${ACCOUNT}:role/ops-x` }],
+    [`{"iam":"arn:aws:iam::${ACCOUNT}:user/alice"}`, { iam: `arn:aws:iam::${ACCOUNT}:user/alice` }],
+    ['{"issuer":"k8s","claims":{"sub":"system:serviceaccount:a:b"}}', { issuer: 'k8s', claims: { sub: 'system:serviceaccount:a:b' } }],
+    ['{"iss":"https://oidc.example.com","namespace":"team-a","serviceaccount":"api","sub":"x"}', { issuer: 'k8s', claims: { iss: 'https://oidc.example.com', namespace: 'team-a', serviceaccount: 'api', sub: 'x' } }],
+    ['{"iss":"gh","repository":"acme/api"}', { issuer: 'gh', claims: { iss: 'gh', repository: 'acme/api' } }],
+  ])('%s', (text, expected) => {
+    expect(parseDescribedIdentity(grants, text)).toEqual(expected);
+  });
+
+  test.each([
+    ['not json', 'invalid_identity'],
+    ['[1]', 'invalid_identity'],
+    ['{"namespace":"team-a"}', 'invalid_identity'],
+    ['{"iss":"https://elsewhere.example"}', 'unknown_issuer'],
+  ])('rejects %s with %s', (text, code) => {
+    expect(() => parseDescribedIdentity(grants, text)).toThrow(expect.objectContaining({ code }));
   });
 });
