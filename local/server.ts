@@ -33,6 +33,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/leases/{id}/revoke', fn: 'leases' },
   { method: 'POST', path: '/v1/leases/{id}/renew', fn: 'leases' },
   { method: 'GET', path: '/v1/whoami', fn: 'whoami' },
+  // Issuer mode (public, unauthenticated; functions/credentials/issuer-routes.ts). For the route table at merge.
+  { method: 'GET', path: '/.well-known/openid-configuration', fn: 'credentials' },
+  { method: 'GET', path: '/.well-known/jwks.json', fn: 'credentials' },
 ];
 
 /**

@@ -21,7 +21,8 @@ export const vendRequestSchema = z.strictObject({
       .check(
         z.int('a whole number of seconds'),
         z.minimum(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`),
-        z.maximum(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`),
+        // Over one hour only where the grant says via: web-identity (not chained); the grant's maximum decides (duration_exceeds_grant).
+        z.maximum(STS_LIMITS.maxWebIdentityDurationSeconds, `at most ${STS_LIMITS.maxWebIdentityDurationSeconds} seconds (12 hours, and only with a grant that uses via: web-identity; one hour otherwise)`),
       ),
   ),
   policy: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),

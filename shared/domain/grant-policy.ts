@@ -181,6 +181,11 @@ export type GrantRule = GrantPolicy['rules'][number];
 export type AllowRule = Extract<GrantRule, { effect: 'allow' }>;
 export type CallerMatcher = z.infer<typeof callerSchema>;
 
+/** The allow rules whose credentials are vended in issuer mode (`via: web-identity`): they need the broker's issuer. */
+export function webIdentityRuleIds(policy: GrantPolicy): string[] {
+  return policy.rules.filter((rule) => rule.effect === 'allow' && rule.credentials?.via === 'web-identity').map((rule) => rule.id);
+}
+
 export function formatZodPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 }

@@ -38,7 +38,7 @@ export function decideCredentials(grants: GrantPolicy, identity: Identity, input
     // Capping silently would surprise a caller who planned around the duration it asked for.
     throw new ValidationError(
       'duration_exceeds_grant',
-      `durationSeconds ${input.durationSeconds} exceeds the ${decision.grant.maxDurationSeconds} s your grant (rule "${decision.ruleId}") allows.`,
+      `durationSeconds ${input.durationSeconds} exceeds the ${decision.grant.maxDurationSeconds} s your grant (rule "${decision.ruleId}") allows.${decision.grant.via === 'web-identity' ? '' : ' Sessions over one hour need a grant with credentials.via: web-identity.'}`,
     );
   }
   // Anything that cannot be sent is rejected here, with no lease and no STS call.

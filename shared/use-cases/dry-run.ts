@@ -39,9 +39,11 @@ interface DryRunBase {
 
 export interface CredentialsDryRun extends DryRunBase {
   readonly kind: 'credentials';
-  /** The AssumeRole request the real request would send (absent when refused). */
+  /** The AssumeRole (or, in issuer mode, AssumeRoleWithWebIdentity) request the real request would send (absent when refused). */
   readonly session?: {
-    readonly mode: 'assume-role';
+    readonly mode: 'assume-role' | 'web-identity';
+    /** Issuer mode: the token's `sub` and `nocreds:rule` (no token is signed in a dry run). */
+    readonly webIdentity?: { readonly subject: string; readonly ruleId: string };
     readonly roleArn: string;
     readonly roleSessionName: string;
     readonly sourceIdentity: string;
@@ -126,7 +128,8 @@ export function dryRunCredentials(grants: GrantPolicy, identity: Identity, input
   return {
     ...base,
     session: {
-      mode: 'assume-role',
+      mode: request.webIdentity ? 'web-identity' : 'assume-role',
+      ...(request.webIdentity ? { webIdentity: request.webIdentity } : {}),
       roleArn: request.roleArn,
       roleSessionName: request.roleSessionName,
       sourceIdentity: request.sourceIdentity,

@@ -70,7 +70,7 @@ rules:
     credentials: { roles: ["arn:aws:iam::${ACCOUNT}:role/shared"], maxDurationSeconds: 900 }
   - id: ci
     callers: [{ oidc: gh, claims: { repository_owner: acme } }]
-    credentials: { roles: ["arn:aws:iam::${ACCOUNT}:role/ci-\${repository_name}"] }
+    credentials: { via: web-identity, maxDurationSeconds: 7200, roles: ["arn:aws:iam::${ACCOUNT}:role/ci-\${repository_name}"] }
   - id: ops
     callers: [{ iam: "arn:aws:iam::${ACCOUNT}:role/ops-*" }]
     credentials: { roles: ["arn:aws:iam::${ACCOUNT}:role/*"] }
@@ -122,7 +122,7 @@ function rolesFor(identity: Identity): fc.Arbitrary<string> {
 }
 const inputFor = (identity: Identity) => fc.record({
   roleArn: rolesFor(identity),
-  durationSeconds: fc.constantFrom(undefined, undefined, 900, 1800, 3600),
+  durationSeconds: fc.constantFrom(undefined, undefined, 900, 1800, 3600, 7200),
   policy: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: policyArb }).map((p) => (p === undefined ? undefined : parseSessionPolicy(p))),
   policyArns: fc.constantFrom(undefined, undefined, [], ['arn:aws:iam::aws:policy/ReadOnlyAccess'], ['arn:aws:iam::aws:policy/AdministratorAccess']),
 });
@@ -134,7 +134,7 @@ function errorView(error: NocredsError) {
 
 describe('credentials dry run', () => {
   test('agrees with the real request on every field, for any identity and request over the fixture policy', async () => {
-    const seen = { allowed: 0, refused: new Set<string>() };
+    const seen = { allowed: 0, refused: new Set<string>(), modes: new Set<string>() };
     await fc.assert(
       fc.asyncProperty(identityAndInput, async ([identity, input]) => {
         const dry = dryRunCredentials(grants, identity, input);
@@ -158,8 +158,10 @@ describe('credentials dry run', () => {
         if (!sent) throw new Error('no STS request');
         // The same request, with the real lease id where the dry run shows the placeholder.
         const replaceLeaseId = (value: string) => (value === real.leaseId ? LEASE_ID_PLACEHOLDER : value);
+        seen.modes.add(sent.webIdentity ? 'web-identity' : 'assume-role');
         expect(dry.session).toEqual({
-          mode: 'assume-role',
+          mode: sent.webIdentity ? 'web-identity' : 'assume-role',
+          ...(sent.webIdentity ? { webIdentity: sent.webIdentity } : {}),
           roleArn: sent.roleArn,
           roleSessionName: replaceLeaseId(sent.roleSessionName),
           sourceIdentity: sent.sourceIdentity,
@@ -173,6 +175,7 @@ describe('credentials dry run', () => {
     );
     // The property means something only if both sides were exercised.
     expect(seen.allowed).toBeGreaterThan(RUNS / 10);
+    expect([...seen.modes].sort()).toEqual(['assume-role', 'web-identity']);
     expect([...seen.refused].sort()).toEqual(expect.arrayContaining(['grant_denied', 'duration_exceeds_grant', 'policy_arn_not_granted', 'invalid_claim', 'role_name_too_long']));
   });
 
