@@ -115,22 +115,31 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   if (!Number.isFinite(retentionDays) || retentionDays < 1) {
     throw new ConfigurationError('invalid_setting', 'NOCREDS_LEASE_RETENTION_DAYS must be a number of days, at least 1.');
   }
-  const grants = loadGrantPolicy(env);
   const issuer = loadIssuerConfig(env);
-  const webIdentityRules = webIdentityRuleIds(grants);
-  if (webIdentityRules.length > 0 && !issuer) {
+  return {
+    ...loadCallerProofConfig(env),
+    tableName: required(env, 'NOCREDS_TABLE_NAME'),
+    grants: loadGrantPolicy(env),
+    leaseRetentionSeconds: retentionDays * 24 * 3600,
+    ...(issuer ? { issuer } : {}),
+  };
+}
+
+/**
+ * The configuration of a function that vends credentials (credentials, and leases for renewals):
+ * as loadConfig, and a grant policy with `via: web-identity` rules needs the issuer, or the cold
+ * start fails here rather than every such vend later.
+ */
+export function loadVendingConfig(env: Env = process.env): BrokerConfig {
+  const config = loadConfig(env);
+  const webIdentityRules = webIdentityRuleIds(config.grants);
+  if (webIdentityRules.length > 0 && !config.issuer) {
     throw new ConfigurationError(
       'issuer_not_configured',
       `The grant policy's rule${webIdentityRules.length > 1 ? 's' : ''} ${webIdentityRules.map((id) => `"${id}"`).join(', ')} use${webIdentityRules.length > 1 ? '' : 's'} credentials.via: web-identity, but no issuer is configured: set NOCREDS_ISSUER_URL and NOCREDS_ISSUER_SIGNING_KEY (the Nocreds construct does when the policy has such a rule).`,
     );
   }
-  return {
-    ...loadCallerProofConfig(env),
-    tableName: required(env, 'NOCREDS_TABLE_NAME'),
-    grants,
-    leaseRetentionSeconds: retentionDays * 24 * 3600,
-    ...(issuer ? { issuer } : {}),
-  };
+  return config;
 }
 
 const ISSUER_VARIABLES = ['NOCREDS_ISSUER_URL', 'NOCREDS_ISSUER_SIGNING_KEY', 'NOCREDS_ISSUER_AUDIENCE', 'NOCREDS_ISSUER_PUBLISHED_KEYS'] as const;

@@ -1,9 +1,11 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { PublicJwk, TokenSigner } from '../../shared/ports';
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 /** A TokenSigner with an in-memory ES256 key (the port's contract; KmsTokenSigner is the real one). */
 export class LocalTokenSigner implements TokenSigner {
-  private key?: Promise<{ privateKey: CryptoKey; jwk: PublicJwk }>;
+  private key?: Promise<{ privateKey: PrivateKey; jwk: PublicJwk }>;
   readonly signed: Array<Readonly<Record<string, unknown>>> = [];
   /** Set to make publicKeys() fail as KMS GetPublicKey would. */
   failure?: Error;
@@ -23,7 +25,7 @@ export class LocalTokenSigner implements TokenSigner {
     this.key ??= (async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const jwk = await exportJWK(publicKey);
-      return { privateKey: privateKey as CryptoKey, jwk: { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' } };
+      return { privateKey, jwk: { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' } };
     })();
     return this.key;
   }

@@ -1,4 +1,4 @@
-import { loadConfig, loadIssuerConfig } from '../../../shared/config';
+import { loadConfig, loadIssuerConfig, loadVendingConfig } from '../../../shared/config';
 import { ConfigurationError } from '../../../shared/domain/errors';
 
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -46,16 +46,20 @@ describe('issuer settings (NOCREDS_ISSUER_*)', () => {
   });
 });
 
-describe('loadConfig and issuer mode', () => {
+describe('loadVendingConfig and issuer mode', () => {
   const env = { NOCREDS_TABLE_NAME: 'leases' };
 
   test('a grant policy with a web-identity rule and no issuer fails the cold start, naming the rule', () => {
-    expect(() => loadConfig({ ...env, NOCREDS_GRANT_POLICY: policy('web-identity') })).toThrow(ConfigurationError);
-    expect(() => loadConfig({ ...env, NOCREDS_GRANT_POLICY: policy('web-identity') })).toThrow(/"batch" uses credentials.via: web-identity, but no issuer is configured/);
+    expect(() => loadVendingConfig({ ...env, NOCREDS_GRANT_POLICY: policy('web-identity') })).toThrow(ConfigurationError);
+    expect(() => loadVendingConfig({ ...env, NOCREDS_GRANT_POLICY: policy('web-identity') })).toThrow(/"batch" uses credentials.via: web-identity, but no issuer is configured/);
+  });
+
+  test('functions that do not vend (certificates, audit) load the same policy without an issuer', () => {
+    expect(loadConfig({ ...env, NOCREDS_GRANT_POLICY: policy('web-identity') }).issuer).toBeUndefined();
   });
 
   test('with an issuer it loads; without web-identity rules the issuer is optional', () => {
-    expect(loadConfig({ ...env, ...base, NOCREDS_GRANT_POLICY: policy('web-identity') }).issuer?.signingKeyId).toBe(KEY);
-    expect(loadConfig({ ...env, NOCREDS_GRANT_POLICY: policy('assume-role') }).issuer).toBeUndefined();
+    expect(loadVendingConfig({ ...env, ...base, NOCREDS_GRANT_POLICY: policy('web-identity') }).issuer?.signingKeyId).toBe(KEY);
+    expect(loadVendingConfig({ ...env, NOCREDS_GRANT_POLICY: policy('assume-role') }).issuer).toBeUndefined();
   });
 });
