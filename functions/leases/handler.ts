@@ -11,6 +11,7 @@ import { brokerRoleAssumer } from '../../shared/adapters/broker-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadLeaseOperationsConfig, loadVendingConfig, sdkClientConfig } from '../../shared/config';
 import { NotFoundError } from '../../shared/domain/errors';
+import { longestSessionSeconds } from '../../shared/domain/grant-policy';
 import { PageCursors } from '../../shared/domain/page-cursor';
 import { errorResponse } from '../../shared/http/errors';
 import { requestIdOf, type HttpEvent } from '../../shared/http/event';
@@ -48,5 +49,6 @@ export const handler = async (event: HttpEvent, context: Context) => {
  */
 function sessionRevoker(): IamSessionRevoker {
   const clients = revokerRoleIamClients({ sts, iamConfig: sdkClientConfig(config), ...(operations.revokerRoleName ? { roleName: operations.revokerRoleName } : {}) });
-  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix });
+  // Cut-offs outlive the longest session any rule vends (issuer mode: up to 12 h, not 1 h).
+  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix, maxSessionSeconds: longestSessionSeconds(config.grants) });
 }

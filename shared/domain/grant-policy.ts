@@ -186,6 +186,14 @@ export function webIdentityRuleIds(policy: GrantPolicy): string[] {
   return policy.rules.filter((rule) => rule.effect === 'allow' && rule.credentials?.via === 'web-identity').map((rule) => rule.id);
 }
 
+/**
+ * The longest session any rule can vend (3600 s when every rule uses AssumeRole): how long a
+ * revocation cut-off (a deny on aws:TokenIssueTime) must stay on a role to outlive every session.
+ */
+export function longestSessionSeconds(policy: GrantPolicy): number {
+  return Math.max(STS_LIMITS.maxChainedDurationSeconds, ...policy.rules.map((rule) => (rule.effect === 'allow' && rule.credentials ? rule.credentials.maxDurationSeconds : 0)));
+}
+
 export function formatZodPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 }

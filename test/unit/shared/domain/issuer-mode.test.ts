@@ -1,7 +1,7 @@
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { compileSession, sessionForLease, STS_LIMITS } from '../../../../shared/domain/session';
 import { discoveryDocument, webIdentityTokenClaims, WEB_IDENTITY_TOKEN_LIFETIME_SECONDS } from '../../../../shared/domain/web-identity';
-import { evaluateCredentials } from '../../../../shared/domain/grant-policy';
+import { evaluateCredentials, longestSessionSeconds, webIdentityRuleIds } from '../../../../shared/domain/grant-policy';
 import { oidcIdentity } from '../../../fakes';
 
 const policy = (credentials: string) => `
@@ -83,5 +83,26 @@ test('the discovery document points at the JWKS under the issuer and lists the a
     id_token_signing_alg_values_supported: ['ES256'],
     response_types_supported: ['id_token'],
     subject_types_supported: ['public'],
+  });
+});
+
+describe('what the functions read from a policy about issuer mode', () => {
+  const two = `
+version: 1
+issuers: [{ id: k8s, url: "https://oidc.example.com", audiences: [nocreds], preset: kubernetes }]
+rules:
+  - { id: short, callers: [{ oidc: k8s }], credentials: { roles: ["arn:aws:iam::111122223333:role/a"], maxDurationSeconds: 1800 } }
+  - { id: long, callers: [{ oidc: k8s }], credentials: { via: web-identity, roles: ["arn:aws:iam::111122223333:role/b"], maxDurationSeconds: 28800 } }
+  - { id: nope, effect: deny, callers: [{ oidc: k8s, claims: { namespace: x } }] }
+`;
+
+  test('webIdentityRuleIds: the allow rules that need the issuer', () => {
+    expect(webIdentityRuleIds(parseGrantPolicy(two))).toEqual(['long']);
+    expect(webIdentityRuleIds(parseGrantPolicy(policy('{ roles: ["arn:aws:iam::111122223333:role/x"] }')))).toEqual([]);
+  });
+
+  test('longestSessionSeconds: how long a revocation cut-off must stay (at least the chained hour)', () => {
+    expect(longestSessionSeconds(parseGrantPolicy(two))).toBe(28800);
+    expect(longestSessionSeconds(parseGrantPolicy(policy('{ roles: ["arn:aws:iam::111122223333:role/x"], maxDurationSeconds: 900 }')))).toBe(3600);
   });
 });
