@@ -98,6 +98,25 @@ test('an 8-hour session through AssumeRoleWithWebIdentity, with a token that ver
   expect(Date.parse(body.expiration) - Date.now()).toBeGreaterThan(7.5 * 3600 * 1000);
 }, 30_000);
 
+test('renewing an issuer-mode lease (leases function) vends through AssumeRoleWithWebIdentity again, for the same 8 hours', async () => {
+  const token = await stack.serviceAccountToken('batch-etl', 'runner');
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const first = await fetch(`${stack.broker.url}/v1/credentials`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ role: `arn:aws:iam::${stack.accountId}:role/batch-etl-worker`, durationSeconds: 8 * 3600, fresh: true }),
+  });
+  const { leaseId } = (await first.json()) as { leaseId: string };
+  await recorder('reset-recording');
+  await recorder('start-recording');
+  const renewed = await fetch(`${stack.broker.url}/v1/leases/${leaseId}/renew`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  expect(renewed.status).toBe(201);
+  await recorder('stop-recording');
+  const sent = await stsRequests();
+  expect(sent.map((p) => p.get('Action'))).toEqual(['AssumeRoleWithWebIdentity']);
+  expect(sent[0]?.get('DurationSeconds')).toBe(String(8 * 3600));
+}, 30_000);
+
 test('the same caller over one hour on an assume-role grant: 400 duration_exceeds_grant, and no STS call', async () => {
   await recorder('reset-recording');
   await recorder('start-recording');
