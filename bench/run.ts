@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
@@ -176,9 +176,25 @@ function countingProxy(target: string): Promise<{ url: string; count: () => numb
   );
 }
 
+/** The local grant policy plus one issuer-mode rule (team-* -> ${namespace}-worker), so both modes run on one stack. */
+function grantsWithIssuerRule(): string {
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, 'grants-issuer.yaml');
+  const rule = `
+  - id: bench-issuer-mode
+    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
+    credentials:
+      via: web-identity
+      roles: ["arn:aws:iam::123456789012:role/\${namespace}-worker"]
+      sessionTags: { namespace: "\${namespace}", serviceaccount: "\${serviceaccount}" }
+`;
+  writeFileSync(file, `${readFileSync(join(ROOT, 'local', 'grants.yaml'), 'utf8')}${rule}`);
+  return file;
+}
+
 async function againstMoto() {
   process.env.NOCREDS_LOG_LEVEL = 'SILENT';
-  const stack = await startLocalStack();
+  const stack = await startLocalStack({ grantsFile: grantsWithIssuerRule(), demoRoles: ['team-a-app', 'team-b-app', 'team-a-worker'] });
   try {
     const token = await stack.serviceAccountToken('team-a');
     const role = `arn:aws:iam::${stack.accountId}:role/team-a-app`;
@@ -241,6 +257,34 @@ async function againstMoto() {
       designFloorToAssumeRoleP50: Number((median(floorMs) / median(bareMs)).toFixed(2)),
       samples: n,
     };
+
+    // Issuer mode: the same vend (same caller, same kind of grant with tags) through KMS Sign and
+    // AssumeRoleWithWebIdentity, interleaved with assume-role vends so machine drift hits both alike.
+    const issuerVend = () =>
+      fetch(`${stack.broker.url}/v1/credentials`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: `arn:aws:iam::${stack.accountId}:role/team-a-worker`, fresh: true }),
+      });
+    for (let i = 0; i < 10; i++) await (await issuerVend()).arrayBuffer();
+    const issuerMs: number[] = [];
+    const assumeMs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let t = performance.now();
+      const issued = await issuerVend();
+      await issued.arrayBuffer();
+      if (issued.status !== 201) throw new Error(`issuer-mode vend answered ${issued.status}`);
+      issuerMs.push(performance.now() - t);
+      t = performance.now();
+      await (await vend(true)).arrayBuffer();
+      assumeMs.push(performance.now() - t);
+    }
+    const issuerP50 = median(issuerMs) / median(assumeMs);
+    const issuerP99 = percentile(issuerMs, 99) / percentile(assumeMs, 99);
+    const addedMs = median(issuerMs) - median(assumeMs);
+    say(`\nIssuer mode (KMS Sign + AssumeRoleWithWebIdentity) / assume-role vend, end to end against moto (${n} interleaved each)`);
+    say(`  p50: ${issuerP50.toFixed(2)}x   p99: ${issuerP99.toFixed(2)}x   (p50 +${addedMs.toFixed(1)} ms on this machine; on AWS the difference is one KMS Sign round trip)`);
+    results.issuerMode = { p50Ratio: Number(issuerP50.toFixed(2)), p99Ratio: Number(issuerP99.toFixed(2)), p50AddedMs: Number(addedMs.toFixed(1)), samples: n };
 
     // STS economy: count AssumeRole calls moto recorded.
     const assumed = async () => ((await (await fetch(`${stack.moto.endpoint}/moto-api/data.json`)).json()) as { sts: { AssumedRole: unknown[] } }).sts.AssumedRole.length;

@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import type { RouteId } from '../shared/http/routes';
 import { certificateAnswerSchema, issueRequestSchema, pendingCertificateAnswerSchema, trustBundleAnswerSchema } from './certificates/routes';
+import { certificateDryRunAnswerSchema, credentialsDryRunAnswerSchema } from '../shared/http/dry-run';
+import { discoveryAnswerSchema, jwksAnswerSchema } from './credentials/issuer-routes';
 import { containerCredentialsAnswerSchema, credentialsAnswerSchema, vendRequestSchema } from './credentials/routes';
 import { leaseAnswerSchema, leaseListAnswerSchema, listQuerySchema, pendingRenewalAnswerSchema, renewAnswerSchema, renewBodySchema, revokeAnswerSchema, revokeBodySchema } from './leases/routes';
 import { whoamiAnswerSchema } from './whoami/routes';
@@ -39,17 +41,33 @@ export interface RouteContract {
   readonly useCases: readonly string[];
   /** An answer may carry a secret: it is sent with Cache-Control: no-store. */
   readonly secret?: boolean;
+  /**
+   * A public route's error answers by status (the generator collects codes only from the
+   * authenticated routes' middleware chain); the contract check holds real answers to this list.
+   */
+  readonly errors?: Readonly<Record<number, readonly string[]>>;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store: the answer carries a secret.' };
 const LOCATION = { Location: 'The lease: /v1/leases/{leaseId}.' };
 const RETRY_AFTER = { 'Retry-After': 'Seconds to wait before asking for the lease.' };
 
+/** The issuer documents: no issuer configured, a key that cannot sign, KMS refusing or unavailable (mapSdkError). */
+const ISSUER_ERRORS = {
+  403: ['kms_access_denied'],
+  404: ['issuer_not_configured'],
+  500: ['internal_error'],
+  503: ['kms_error', 'kms_throttled', 'kms_unavailable'],
+} as const;
+
 export const API_CONTRACT = {
   vendCredentials: {
     body: vendRequestSchema,
-    answers: { 201: { description: 'Credentials, recorded as a lease.', schema: credentialsAnswerSchema, headers: { ...NO_STORE, ...LOCATION } } },
-    useCases: ['vend-credentials'],
+    answers: {
+      200: { description: 'A dry run ("dryRun": true): the decision and the session STS would receive; no lease, no STS call.', schema: credentialsDryRunAnswerSchema, headers: NO_STORE },
+      201: { description: 'Credentials, recorded as a lease.', schema: credentialsAnswerSchema, headers: { ...NO_STORE, ...LOCATION } },
+    },
+    useCases: ['vend-credentials', 'dry-run'],
     secret: true,
   },
   containerCredentials: {
@@ -61,10 +79,11 @@ export const API_CONTRACT = {
   issueCertificate: {
     body: issueRequestSchema,
     answers: {
+      200: { description: 'A dry run ("dryRun": true): the decision and the certificate the CA would be asked for; no lease, no PCA call.', schema: certificateDryRunAnswerSchema, headers: NO_STORE },
       201: { description: 'The certificate, recorded as a lease.', schema: certificateAnswerSchema, headers: { ...NO_STORE, ...LOCATION } },
       202: { description: 'The CA has not finished in time: GET the lease for the certificate.', schema: pendingCertificateAnswerSchema, headers: { ...NO_STORE, ...LOCATION, ...RETRY_AFTER } },
     },
-    useCases: ['issue-certificate'],
+    useCases: ['issue-certificate', 'dry-run-certificate'],
   },
   trustBundle: {
     answers: {
@@ -107,5 +126,15 @@ export const API_CONTRACT = {
       304: { description: 'Unchanged since the ETag sent in If-None-Match.', headers: { ETag: 'The current tag.' } },
     },
     useCases: [],
+  },
+  openidConfiguration: {
+    answers: { 200: { description: 'The OIDC discovery document of the broker as an issuer.', schema: discoveryAnswerSchema, headers: { 'Cache-Control': 'public, max-age=300' } } },
+    useCases: [],
+    errors: ISSUER_ERRORS,
+  },
+  jwks: {
+    answers: { 200: { description: 'The public keys that verify the broker\'s tokens (the signing key and any key being rotated in or out).', schema: jwksAnswerSchema, headers: { 'Cache-Control': 'public, max-age=300' } } },
+    useCases: [],
+    errors: ISSUER_ERRORS,
   },
 } as const satisfies Record<RouteId, RouteContract>;

@@ -1,10 +1,14 @@
-import { Arn, Stack, Tags } from 'aws-cdk-lib';
+import { Arn, CfnJson, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import type { BrokerWebIdentity } from './issuer';
 
 /** The three actions a broker needs on a role it vends (AssumeRole with session tags and SourceIdentity). */
 export const VENDING_ACTIONS = ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] as const;
+
+/** Issuer mode: what a role's trust policy allows the broker's OIDC provider (tags and SourceIdentity come as token claims). */
+export const WEB_IDENTITY_ACTIONS = ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'] as const;
 
 /** What blocking a revoked session needs on its role (see shared/adapters/iam-session-revoker.ts): the revoker role's only permissions. */
 export const REVOCATION_ACTIONS = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
@@ -121,6 +125,12 @@ export interface IBroker {
   readonly optIn: BrokeredRoleOptIn;
   /** Set when the broker blocks revoked sessions (credentialRevocation); absent, no revoker role is made. */
   readonly revocation?: BrokerRevocation;
+  /**
+   * Set when the broker is an OIDC issuer (issuer mode). For a broker in another account, pass the
+   * OIDC provider of its `IssuerUrl` output made in this account, e.g.
+   * `{ provider: new iam.OidcProviderNative(this, 'Nocreds', { url, clientIds: ['sts.amazonaws.com'] }), issuerHost: 'nocreds.example.org', audience: 'sts.amazonaws.com' }`.
+   */
+  readonly webIdentity?: BrokerWebIdentity;
 }
 
 export interface BrokeredRoleProps extends Omit<iam.RoleProps, 'assumedBy' | 'path'> {
@@ -136,6 +146,20 @@ export interface BrokeredRoleProps extends Omit<iam.RoleProps, 'assumedBy' | 'pa
    * in one account cannot both create it. @default true
    */
   readonly revokerRole?: boolean;
+  /**
+   * Issuer mode: the callers that may reach this role through the broker's web identity tokens, as
+   * IAM `StringLike` patterns on the token's `sub` (the caller as the broker names it, e.g.
+   * `k8s:system:serviceaccount:team-a:*`). The trust policy then allows the broker's OIDC provider
+   * sts:AssumeRoleWithWebIdentity, sts:TagSession and sts:SetSourceIdentity when `aud` is the
+   * broker's audience and `sub` matches: the role itself says who may have it, and CloudTrail
+   * shows each caller. Needs a broker with an issuer (`broker.webIdentity`).
+   */
+  readonly webIdentityCallers?: string[];
+  /**
+   * Also trust the broker's vending roles with sts:AssumeRole (grant rules with `via: assume-role`).
+   * @default - true without `webIdentityCallers`, false with them (a role reached only through its own sub conditions)
+   */
+  readonly assumeRoleTrust?: boolean;
 }
 
 /**
@@ -153,13 +177,23 @@ export interface BrokeredRoleProps extends Omit<iam.RoleProps, 'assumedBy' | 'pa
  */
 export class BrokeredRole extends iam.Role {
   constructor(scope: Construct, id: string, props: BrokeredRoleProps) {
-    const { broker, revokerRole, ...roleProps } = props;
-    if (broker.vendingRoles.length === 0) throw new Error('nocreds: a BrokeredRole needs at least one broker vending role to trust');
+    const { broker, revokerRole, webIdentityCallers, assumeRoleTrust, ...roleProps } = props;
+    const webIdentity = webIdentityCallers !== undefined;
+    const assumeRole = assumeRoleTrust ?? !webIdentity;
+    if (webIdentity && !broker.webIdentity) throw new Error('nocreds: webIdentityCallers needs a broker with an issuer (grant rules with via: web-identity, or the issuer prop)');
+    if (webIdentity && (webIdentityCallers.length === 0 || webIdentityCallers.some((p) => p.length === 0))) {
+      throw new Error('nocreds: webIdentityCallers lists at least one non-empty sub pattern (e.g. k8s:system:serviceaccount:team-a:*)');
+    }
+    if (!assumeRole && !webIdentity) throw new Error('nocreds: a BrokeredRole trusts the broker with assumeRoleTrust, webIdentityCallers, or both');
+    if (assumeRole && broker.vendingRoles.length === 0) throw new Error('nocreds: a BrokeredRole needs at least one broker vending role to trust');
     const marker = broker.optIn.marker;
+    const principals: iam.IPrincipal[] = [];
+    if (assumeRole) principals.push(new VendingRolesPrincipal(...broker.vendingRoles.map((role) => new iam.ArnPrincipal(role.roleArn))));
+    if (webIdentity && broker.webIdentity) principals.push(new BrokerWebIdentityPrincipal(scope, id, broker.webIdentity, webIdentityCallers));
     super(scope, id, {
       ...roleProps,
       ...(marker.kind === 'path' ? { path: marker.path } : {}),
-      assumedBy: new VendingRolesPrincipal(...broker.vendingRoles.map((role) => new iam.ArnPrincipal(role.roleArn))),
+      assumedBy: principals.length === 1 ? (principals[0] as iam.IPrincipal) : new iam.CompositePrincipal(...principals),
     });
     if (marker.kind === 'tag') Tags.of(this).add(marker.key, marker.value);
     if (broker.revocation && revokerRole !== false) SessionRevokerRole.of(Stack.of(this), broker);
@@ -232,6 +266,37 @@ export function splitRoleName(pathAndName: string): { path: string; name: string
 class VendingRolesPrincipal extends iam.CompositePrincipal {
   override addToAssumeRolePolicy(document: iam.PolicyDocument): void {
     document.addStatements(new iam.PolicyStatement({ actions: [...VENDING_ACTIONS], principals: this.principals }));
+  }
+}
+
+/**
+ * Trusts the broker's OIDC provider with the web-identity actions, for tokens with the broker's
+ * `aud` and a `sub` matching one of the patterns. The condition keys are named after the issuer
+ * (`<host/path>:aud`); when that is a deploy-time value (the API's own URL), CfnJson resolves them.
+ */
+class BrokerWebIdentityPrincipal extends iam.FederatedPrincipal {
+  constructor(
+    private readonly scope: Construct,
+    private readonly roleId: string,
+    private readonly trust: BrokerWebIdentity,
+    private readonly subjects: readonly string[],
+  ) {
+    super(trust.provider.oidcProviderArn, {}, 'sts:AssumeRoleWithWebIdentity');
+  }
+
+  override addToAssumeRolePolicy(document: iam.PolicyDocument): void {
+    const key = (claim: string) => `${this.trust.issuerHost}:${claim}`;
+    const keyed = (claim: string, value: unknown): unknown => {
+      const plain = { [key(claim)]: value };
+      return Token.isUnresolved(this.trust.issuerHost) ? new CfnJson(this.scope, `${this.roleId}WebIdentity${claim}`, { value: plain }) : plain;
+    };
+    document.addStatements(
+      new iam.PolicyStatement({
+        actions: [...WEB_IDENTITY_ACTIONS],
+        principals: [new iam.FederatedPrincipal(this.trust.provider.oidcProviderArn)],
+        conditions: { StringEquals: keyed('aud', this.trust.audience), StringLike: keyed('sub', [...this.subjects]) },
+      }),
+    );
   }
 }
 

@@ -23,8 +23,10 @@ import { assertEntriesExist, BROKER_FUNCTION_NAMES, BrokerFunction, type BrokerF
 import { DEFAULT_REVOKER_ROLE_NAME } from '../shared/adapters/iam-session-revoker';
 import { REVOCATION_ACTIONS, splitRoleName, VENDING_ACTIONS, type BrokeredRoleOptIn, type BrokerRevocation, type IBroker } from './brokered-role';
 import { stageGrantPolicy, type StagedGrantPolicy } from './grant-policy-asset';
+import { NocredsIssuer, type BrokerWebIdentity, type NocredsIssuerProps } from './issuer';
 import { NocredsMonitoring } from './monitoring';
 import { SessionReconciler } from './reconciler';
+import { webIdentityRuleIds } from '../shared/domain/grant-policy';
 import { suppressNagFindings, suppressTemplateCheckFindings } from './nag-suppressions';
 import { onIamApi, ROUTES } from '../shared/http/routes';
 
@@ -184,6 +186,13 @@ export interface NocredsProps {
 
   /** What happens to the lease table, audit bucket and log groups when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Issuer mode (grant rules with `credentials.via: web-identity`): the audience and the KMS keys,
+   * for rotation (see infra/issuer.ts for the runbook). Setting it makes the issuer even without
+   * such a rule. @default - an issuer with a new key when the grant policy has a web-identity rule
+   */
+  readonly issuer?: NocredsIssuerProps;
 }
 
 /** Custom domain names of the two APIs (see `NocredsProps.customDomain`). */
@@ -269,6 +278,10 @@ export class Nocreds extends Construct implements IBroker {
   readonly domainNames: readonly apigw.DomainName[];
   /** The roles EventBridge Scheduler invokes the renewal and audit functions with. */
   readonly scheduleRoles: iam.Role[] = [];
+  /** Issuer mode: the signing key, the issuer URL and its OIDC provider (see infra/issuer.ts). */
+  readonly issuer?: NocredsIssuer;
+  /** What a BrokeredRole needs to trust this broker's web identity tokens (set in issuer mode). */
+  readonly webIdentity?: BrokerWebIdentity;
 
   constructor(scope: Construct, id: string, props: NocredsProps) {
     super(scope, id);
@@ -391,6 +404,12 @@ export class Nocreds extends Construct implements IBroker {
     this.domainNames = [apiDomain, iamApiDomain].filter((d) => d !== undefined);
     this.api = this.httpApi('Api', 'nocreds: OIDC tokens and GetCallerIdentity proofs, verified in the functions', functions, undefined, apiSettings, apiDomain);
     this.iamApi = this.httpApi('IamApi', 'nocreds: SigV4 (AWS_IAM) callers', functions, new HttpIamAuthorizer(), apiSettings, iamApiDomain);
+
+    // Issuer mode (infra/issuer.ts): the vending functions sign tokens; the OIDC provider trusts the API's URL.
+    if (props.issuer || webIdentityRuleIds(this.grantPolicy.policy).length > 0) {
+      this.issuer = new NocredsIssuer(this, 'Issuer', { ...props.issuer, api: this.api, domainName: props.customDomain?.domainName, signers: [functions.credentials, functions.leases], removalPolicy });
+      this.webIdentity = this.issuer;
+    }
 
     this.schedule('Renewal', functions.renewal, scheduler.ScheduleExpression.rate(props.renewalInterval ?? Duration.minutes(5)), Duration.minutes(5));
     this.schedule('Audit', functions.audit, props.auditSchedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '3' }), Duration.hours(6));

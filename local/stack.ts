@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createTableInput } from '../shared/adapters/dynamo-lease-table';
+import { webIdentityRuleIds } from '../shared/domain/grant-policy';
 import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
 import { startDevIssuer, type DevIssuer } from './dev-issuer';
 import { createActiveCa, type ActiveCa } from './moto-ca';
@@ -23,6 +25,8 @@ export interface LocalStack {
   readonly accountId: string;
   /** The active private CA the `mesh` certificate profile issues from. */
   readonly ca: ActiveCa;
+  /** Issuer mode, when the grant policy has a `via: web-identity` rule: the KMS key (in moto) that signs, and the issuer URL (the local broker's). */
+  readonly issuerKeyArn?: string;
   /** Mints a Kubernetes-style service-account token from the development issuer. */
   serviceAccountToken(namespace: string, serviceAccount?: string): Promise<string>;
   stop(): Promise<void>;
@@ -48,7 +52,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const grantsFile = options.grantsFile ?? join(__dirname, 'grants.yaml');
     const grantsText = readFileSync(grantsFile, 'utf8').replaceAll('@DEV_ISSUER_URL@', issuer.url).replaceAll('@CA_ARN@', ca.caArn);
     // Validated here with line numbers, and handed to the functions as JSON, as infra/ does.
-    const grants = JSON.stringify(parseGrantPolicy(grantsText, grantsFile));
+    const policy = parseGrantPolicy(grantsText, grantsFile);
+    const grants = JSON.stringify(policy);
     // Only moto is ever called: dummy credentials, so real ones on this machine are never used.
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: 'local',
@@ -75,7 +80,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       );
     }
+    // Issuer mode: the broker is its own issuer at its own URL, signing with a KMS key in moto.
+    let issuerKeyArn: string | undefined;
+    if (webIdentityRuleIds(policy).length > 0) {
+      const { KeyMetadata } = await new KMSClient(clientConfig).send(
+        new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Description: 'nocreds local issuer' }),
+      );
+      issuerKeyArn = KeyMetadata?.Arn;
+    }
     const broker = await startLocalBroker({ port: options.brokerPort });
+    // Before the first request: the handlers read the environment when first loaded.
+    if (issuerKeyArn) Object.assign(process.env, { NOCREDS_ISSUER_URL: broker.url, NOCREDS_ISSUER_SIGNING_KEY: issuerKeyArn });
+    else for (const name of ['NOCREDS_ISSUER_URL', 'NOCREDS_ISSUER_SIGNING_KEY', 'NOCREDS_ISSUER_AUDIENCE', 'NOCREDS_ISSUER_PUBLISHED_KEYS']) delete process.env[name];
     return {
       moto,
       issuer,
@@ -83,6 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName: TABLE,
       accountId: LOCAL_ACCOUNT,
       ca,
+      ...(issuerKeyArn ? { issuerKeyArn } : {}),
       serviceAccountToken: (namespace, serviceAccount = 'app') =>
         issuer.mint({ sub: `system:serviceaccount:${namespace}:${serviceAccount}`, 'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: `${namespace}-${serviceAccount}` } } }),
       async stop() {

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
-import { validateGrantPolicy, type GrantPolicy } from './domain/grant-policy';
+import { validateGrantPolicy, webIdentityRuleIds, type GrantPolicy } from './domain/grant-policy';
 import { DEFAULT_PENDING_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS } from './domain/lease';
 import { DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS } from './domain/cloudtrail-session';
+import type { IssuerSettings } from './domain/web-identity';
 
 /**
  * The one configuration loader. Every function reads its settings from the environment here, once,
@@ -20,7 +21,20 @@ export interface BrokerConfig {
   readonly serverId: string;
   /** Limits of every AWS call (AWS_CALL_LIMITS unless NOCREDS_AWS_* override them: local runs and tests). */
   readonly awsCallLimits?: AwsCallLimits;
+  /** Issuer mode (`credentials.via: web-identity`): the broker's OIDC issuer and its KMS keys. Absent: no rule may use web-identity. */
+  readonly issuer?: IssuerModeConfig;
 }
+
+/** The broker as an OIDC issuer: who it is, for whom it signs, and with which KMS keys. */
+export interface IssuerModeConfig extends IssuerSettings {
+  /** The KMS key (ARN) that signs tokens now. */
+  readonly signingKeyId: string;
+  /** Every key published in the JWKS, the signing key included (rotation: the next key before it signs, the last until its tokens expire). */
+  readonly publishedKeyIds: readonly string[];
+}
+
+/** What IAM OIDC providers are normally created with as client id (audience) for STS. */
+export const DEFAULT_ISSUER_AUDIENCE = 'sts.amazonaws.com';
 
 type Env = Record<string, string | undefined>;
 
@@ -102,12 +116,87 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   if (!Number.isFinite(retentionDays) || retentionDays < 1) {
     throw new ConfigurationError('invalid_setting', 'NOCREDS_LEASE_RETENTION_DAYS must be a number of days, at least 1.');
   }
+  const issuer = loadIssuerConfig(env);
   return {
     ...loadCallerProofConfig(env),
     tableName: required(env, 'NOCREDS_TABLE_NAME'),
     grants: loadGrantPolicy(env),
     leaseRetentionSeconds: retentionDays * 24 * 3600,
+    ...(issuer ? { issuer } : {}),
   };
+}
+
+/**
+ * The configuration of a function that vends credentials (credentials, and leases for renewals):
+ * as loadConfig, and a grant policy with `via: web-identity` rules needs the issuer, or the cold
+ * start fails here rather than every such vend later.
+ */
+export function loadVendingConfig(env: Env = process.env): BrokerConfig {
+  const config = loadConfig(env);
+  const webIdentityRules = webIdentityRuleIds(config.grants);
+  if (webIdentityRules.length > 0 && !config.issuer) {
+    throw new ConfigurationError(
+      'issuer_not_configured',
+      `The grant policy's rule${webIdentityRules.length > 1 ? 's' : ''} ${webIdentityRules.map((id) => `"${id}"`).join(', ')} use${webIdentityRules.length > 1 ? '' : 's'} credentials.via: web-identity, but no issuer is configured: set NOCREDS_ISSUER_URL and NOCREDS_ISSUER_SIGNING_KEY (the Nocreds construct does when the policy has such a rule).`,
+    );
+  }
+  return config;
+}
+
+const ISSUER_VARIABLES = ['NOCREDS_ISSUER_URL', 'NOCREDS_ISSUER_SIGNING_KEY', 'NOCREDS_ISSUER_AUDIENCE', 'NOCREDS_ISSUER_PUBLISHED_KEYS'] as const;
+const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/.-]+)$/;
+
+/**
+ * Issuer mode's settings: NOCREDS_ISSUER_URL (https, or http on loopback for local runs; no query
+ * or fragment: IAM fetches `<url>/.well-known/openid-configuration`), NOCREDS_ISSUER_SIGNING_KEY
+ * (a KMS key ARN), NOCREDS_ISSUER_AUDIENCE (default sts.amazonaws.com) and
+ * NOCREDS_ISSUER_PUBLISHED_KEYS (comma-separated key ARNs, the signing key among them; default: the
+ * signing key alone). None set: no issuer. Some but not all, or inconsistent: refused at load.
+ */
+export function loadIssuerConfig(env: Env = process.env): IssuerModeConfig | undefined {
+  const set = ISSUER_VARIABLES.filter((name) => env[name]);
+  if (set.length === 0) return undefined;
+  const url = env.NOCREDS_ISSUER_URL;
+  const signingKeyId = env.NOCREDS_ISSUER_SIGNING_KEY;
+  if (!url || !signingKeyId) {
+    throw new ConfigurationError('invalid_issuer', `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set, but issuer mode needs both NOCREDS_ISSUER_URL and NOCREDS_ISSUER_SIGNING_KEY.`);
+  }
+  const issuer = issuerUrl(url);
+  const audience = env.NOCREDS_ISSUER_AUDIENCE || DEFAULT_ISSUER_AUDIENCE;
+  if (audience.length > 255 || /[\s,]/.test(audience)) {
+    throw new ConfigurationError('invalid_issuer', 'NOCREDS_ISSUER_AUDIENCE must be one client id of at most 255 characters, without spaces or commas (IAM matches it against the OIDC provider\'s client ids).');
+  }
+  const published = env.NOCREDS_ISSUER_PUBLISHED_KEYS
+    ? env.NOCREDS_ISSUER_PUBLISHED_KEYS.split(',').map((k) => k.trim()).filter((k) => k !== '')
+    : [signingKeyId];
+  for (const key of [signingKeyId, ...published]) {
+    if (!KMS_KEY_ARN.test(key)) throw new ConfigurationError('invalid_issuer', `"${key}" is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or .../alias/NAME); issuer keys are named by ARN.`);
+  }
+  if (!published.includes(signingKeyId)) {
+    throw new ConfigurationError(
+      'invalid_issuer',
+      'NOCREDS_ISSUER_PUBLISHED_KEYS must include NOCREDS_ISSUER_SIGNING_KEY: a key must be published (and fetched by STS) before it signs, or its tokens are refused.',
+    );
+  }
+  return { issuer, audience, signingKeyId, publishedKeyIds: [...new Set(published)] };
+}
+
+function issuerUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigurationError('invalid_issuer', `NOCREDS_ISSUER_URL "${text}" is not a URL; it looks like https://nocreds.example.org.`);
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigurationError('invalid_issuer', 'NOCREDS_ISSUER_URL must use https (IAM fetches the discovery document over HTTPS); plain http only on loopback for local runs.');
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigurationError('invalid_issuer', 'NOCREDS_ISSUER_URL must have no query, fragment or credentials: it is the token\'s `iss` and the base of /.well-known/openid-configuration.');
+  }
+  // `iss` must equal the URL the OIDC provider was created with, so one spelling: no trailing slash.
+  return url.href.replace(/\/+$/, '');
 }
 
 /** Settings of the lease functions (listing, revocation, the renewal and audit jobs). */

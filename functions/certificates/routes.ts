@@ -3,7 +3,11 @@ import '../../shared/domain/schema-locale';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { described, timestamp } from '../../shared/http/answer-schema';
 import { header, json, NO_STORE, type HttpEvent } from '../../shared/http/event';
+import { ValidationError } from '../../shared/domain/errors';
+import { describedIdentitySchema, dryRunResponse } from '../../shared/http/dry-run';
 import { httpRoute } from '../../shared/http/route';
+import { dryRunIdentity } from '../../shared/use-cases/dry-run';
+import { dryRunCertificate } from '../../shared/use-cases/dry-run-certificate';
 import { issueCertificate, type IssueCertificateDeps, type IssueCertificateResult } from '../../shared/use-cases/issue-certificate';
 import { trustBundle } from '../../shared/use-cases/trust-bundle';
 
@@ -11,6 +15,10 @@ export const issueRequestSchema = z.strictObject({
   csr: z.string().check(z.minLength(1, 'a PEM-encoded certificate signing request'), z.maxLength(12 * 1024, 'at most 12 KiB of PEM')),
   profile: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   validitySeconds: z.optional(z.number().check(z.int('a whole number of seconds'), z.positive('a positive number of seconds'))),
+  /** Decide and report the certificate that would be issued, without a lease or a PCA call (200 with the decision). */
+  dryRun: z.optional(z.boolean()),
+  /** Admins, with dryRun: decide for this described identity instead of the caller. */
+  as: z.optional(describedIdentitySchema),
 });
 
 export type IssueRequest = z.infer<typeof issueRequestSchema>;
@@ -54,7 +62,15 @@ export function certificateBody(result: Extract<IssueCertificateResult, { status
 
 export function certificatesRoutes(deps: CertificatesRouteDeps) {
   const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId }) => {
-    const result = await issueCertificate(deps, { identity, requestId, csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds });
+    if (body.as !== undefined && body.dryRun !== true) {
+      throw new ValidationError('as_requires_dry_run', '"as" (deciding for another identity) is only accepted with "dryRun": true.', { details: { field: 'as' } });
+    }
+    const input = { csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds };
+    if (body.dryRun === true) {
+      const subject = dryRunIdentity(deps.grants, identity, body.as);
+      return dryRunResponse(await dryRunCertificate(deps.grants, subject.identity, input, subject.described), requestId, 201);
+    }
+    const result = await issueCertificate(deps, { identity, requestId, ...input });
     const location = `/v1/leases/${result.leaseId}`;
     if (result.status === 'pending') {
       const pending: z.infer<typeof pendingCertificateAnswerSchema> = { leaseId: result.leaseId, status: 'pending', location };

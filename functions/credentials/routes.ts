@@ -6,7 +6,9 @@ import { STS_LIMITS } from '../../shared/domain/session';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { described, timestamp } from '../../shared/http/answer-schema';
 import { json, NO_STORE, queryParam } from '../../shared/http/event';
+import { describedIdentitySchema, dryRunResponse } from '../../shared/http/dry-run';
 import { httpRoute } from '../../shared/http/route';
+import { dryRunCredentials, dryRunIdentity } from '../../shared/use-cases/dry-run';
 import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from '../../shared/use-cases/vend-credentials';
 
 // The shape only; IAM's limits (name 64, path 512) are checked by parseRoleArn in the grant evaluation, with their own codes.
@@ -20,7 +22,8 @@ export const vendRequestSchema = z.strictObject({
       .check(
         z.int('a whole number of seconds'),
         z.minimum(STS_LIMITS.minDurationSeconds, `at least ${STS_LIMITS.minDurationSeconds} seconds`),
-        z.maximum(STS_LIMITS.maxChainedDurationSeconds, `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds (STS caps chained sessions at one hour)`),
+        // Over one hour only where the grant says via: web-identity (not chained); the grant's maximum decides (duration_exceeds_grant).
+        z.maximum(STS_LIMITS.maxWebIdentityDurationSeconds, `at most ${STS_LIMITS.maxWebIdentityDurationSeconds} seconds (12 hours, and only with a grant that uses via: web-identity; one hour otherwise)`),
       ),
   ),
   policy: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),
@@ -29,6 +32,10 @@ export const vendRequestSchema = z.strictObject({
   ),
   /** Always a new session and lease, even if an identical live one could be reused. */
   fresh: z.optional(z.boolean()),
+  /** Decide and report what would be sent, without a lease or an STS call (200 with the decision). */
+  dryRun: z.optional(z.boolean()),
+  /** Admins, with dryRun: decide for this described identity instead of the caller. */
+  as: z.optional(describedIdentitySchema),
 });
 
 export type VendRequest = z.infer<typeof vendRequestSchema>;
@@ -70,15 +77,20 @@ export function credentialsBody(result: VendedCredentials): z.infer<typeof crede
 /** POST /v1/credentials and GET /v1/credentials/container. */
 export function credentialsRoutes(deps: CredentialsRouteDeps) {
   const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
-    const result = await vendCredentials(deps, {
-      identity,
-      requestId,
+    if (body.as !== undefined && body.dryRun !== true) {
+      throw new ValidationError('as_requires_dry_run', '"as" (deciding for another identity) is only accepted with "dryRun": true.', { details: { field: 'as' } });
+    }
+    const input = {
       roleArn: body.role,
       durationSeconds: body.durationSeconds,
       policy: body.policy === undefined ? undefined : parseSessionPolicy(body.policy),
       policyArns: body.policyArns,
-      fresh: body.fresh,
-    });
+    };
+    if (body.dryRun === true) {
+      const subject = dryRunIdentity(deps.grants, identity, body.as);
+      return dryRunResponse(dryRunCredentials(deps.grants, subject.identity, input, subject.described), requestId, 201);
+    }
+    const result = await vendCredentials(deps, { identity, requestId, ...input, fresh: body.fresh });
     return json(201, credentialsBody(result), { ...NO_STORE, location: `/v1/leases/${result.leaseId}` });
   });
 

@@ -7,17 +7,19 @@ import { IamSessionRevoker, revokerRoleIamClients } from '../../shared/adapters/
 import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
-import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
+import { brokerRoleAssumer } from '../../shared/adapters/broker-role-assumer';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
-import { loadConfig, loadLeaseOperationsConfig, sdkClientConfig } from '../../shared/config';
+import { loadLeaseOperationsConfig, loadVendingConfig, sdkClientConfig } from '../../shared/config';
 import { NotFoundError } from '../../shared/domain/errors';
+import { longestSessionSeconds } from '../../shared/domain/grant-policy';
 import { PageCursors } from '../../shared/domain/page-cursor';
 import { errorResponse } from '../../shared/http/errors';
 import { requestIdOf, type HttpEvent } from '../../shared/http/event';
 import { leasesRoutes, routeOf } from './routes';
 
 // Composition root: everything is built once per cold start.
-const config = loadConfig();
+// Vending config: renewing a credentials lease vends, in issuer mode too.
+const config = loadVendingConfig();
 const operations = loadLeaseOperationsConfig();
 const sts = new STSClient(sdkClientConfig(config));
 const onLeaseWriteFailure = (leaseId: string, error: unknown) => logger.error('lease left pending after a failure', { leaseId, error: error as Error });
@@ -30,7 +32,7 @@ const routes = leasesRoutes({
   authenticator: brokerAuthenticator(config.grants, config),
   // Off unless configured: blocking sessions needs iam:PutRolePolicy on the opted-in roles.
   ...(operations.revocationEnabled ? { sessionRevoker: sessionRevoker() } : {}),
-  credentials: { roleAssumer: new StsRoleAssumer(sts), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
+  credentials: { roleAssumer: brokerRoleAssumer(config, sts, systemClock).roleAssumer, retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
   certificates: { ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock), retentionSeconds: config.leaseRetentionSeconds, onLeaseWriteFailure },
 });
 
@@ -47,5 +49,6 @@ export const handler = async (event: HttpEvent, context: Context) => {
  */
 function sessionRevoker(): IamSessionRevoker {
   const clients = revokerRoleIamClients({ sts, iamConfig: sdkClientConfig(config), ...(operations.revokerRoleName ? { roleName: operations.revokerRoleName } : {}) });
-  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix });
+  // Cut-offs outlive the longest session any rule vends (issuer mode: up to 12 h, not 1 h).
+  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix, maxSessionSeconds: longestSessionSeconds(config.grants) });
 }

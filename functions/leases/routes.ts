@@ -34,7 +34,8 @@ export const revokeBodySchema = z.nullable(z.strictObject({ reason: z.optional(z
 
 export const renewBodySchema = z.nullable(
   z.strictObject({
-    durationSeconds: z.optional(z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxChainedDurationSeconds))),
+    // Over one hour only for a grant with via: web-identity; the grant decides (duration_exceeds_grant).
+    durationSeconds: z.optional(z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxWebIdentityDurationSeconds))),
     policy: z.optional(z.union([z.string(), z.record(z.string(), z.unknown())])),
     policyArns: z.optional(
       z.array(z.string().check(z.regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+$/, 'expected a managed policy ARN'))).check(z.maxLength(STS_LIMITS.maxPolicyArns)),

@@ -10,6 +10,7 @@ import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, loadLeaseOperationsConfig, sdkClientConfig } from '../../shared/config';
+import { longestSessionSeconds } from '../../shared/domain/grant-policy';
 import { renewalJob } from './job';
 
 // Composition root: everything is built once per cold start.
@@ -39,5 +40,6 @@ export const handler = (_event: unknown, context: Context) => job(context);
  */
 function sessionRevoker(): IamSessionRevoker {
   const clients = revokerRoleIamClients({ sts, iamConfig: sdkClientConfig(config), ...(operations.revokerRoleName ? { roleName: operations.revokerRoleName } : {}) });
-  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix });
+  // Cut-offs outlive the longest session any rule vends (issuer mode: up to 12 h, not 1 h).
+  return new IamSessionRevoker(clients, { policyPrefix: operations.revocationPolicyPrefix, maxSessionSeconds: longestSessionSeconds(config.grants) });
 }

@@ -136,6 +136,11 @@ export function buildOpenApiDocument(): Json {
       return { ...route, useCases: contract.useCases, hasBody: contract.body !== undefined, hasQuery: contract.query !== undefined || contract.queryParams !== undefined };
     }),
   );
+  // Public routes declare theirs (api-contract.ts).
+  for (const route of ROUTES as readonly RouteSpec[]) {
+    const declared = contracts[route.id]?.errors;
+    if (declared) errors.set(route.id, new Map(Object.entries(declared).map(([status, codes]) => [Number(status), [...codes].sort()])));
+  }
   const paths: Record<string, Json> = {};
   for (const route of ROUTES as readonly RouteSpec[]) {
     paths[route.path] ??= {};

@@ -1,5 +1,5 @@
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
-import { DependencyDeniedError, ValidationError } from '../domain/errors';
+import { DependencyDeniedError, DependencyUnavailableError, ValidationError } from '../domain/errors';
 import type { SessionRequest } from '../domain/session';
 import type { AssumedSession, RoleAssumer } from '../ports';
 import { errorName, mapSdkError } from './sdk-errors';
@@ -42,7 +42,8 @@ export class StsRoleAssumer implements RoleAssumer {
   }
 }
 
-function mapStsError(error: unknown, roleArn: string) {
+/** STS errors of AssumeRole and AssumeRoleWithWebIdentity, as domain errors. */
+export function mapStsError(error: unknown, roleArn: string) {
   switch (errorName(error)) {
     case 'AccessDenied':
     case 'AccessDeniedException':
@@ -51,6 +52,18 @@ function mapStsError(error: unknown, roleArn: string) {
         `STS refused to let the broker assume ${roleArn}. The role's trust policy most likely does not allow the broker's role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity, or the role does not exist.`,
         { cause: error },
       );
+    case 'InvalidIdentityToken':
+    case 'InvalidIdentityTokenException':
+    case 'IDPRejectedClaim':
+    case 'IDPRejectedClaimException':
+      return new DependencyDeniedError(
+        'role_trust_denied',
+        `STS refused the broker's web identity token for ${roleArn}. The role's trust policy must allow sts:AssumeRoleWithWebIdentity, sts:TagSession and sts:SetSourceIdentity for the broker's OIDC provider, with conditions on its aud and sub that admit this caller (see BrokeredRole's web-identity trust).`,
+        { cause: error },
+      );
+    case 'IDPCommunicationError':
+    case 'IDPCommunicationErrorException':
+      return new DependencyUnavailableError('sts_idp_unreachable', "STS could not fetch the broker's OIDC discovery document or JWKS; retry after 5 s.", 5, { cause: error });
     case 'PackedPolicyTooLarge':
     case 'PackedPolicyTooLargeException':
       return new ValidationError('session_too_large', 'STS rejected the session: its policy and tags together exceed the packed size limit. Ask for a shorter session policy.', { cause: error });

@@ -16,7 +16,11 @@ import { STS_LIMITS } from './session';
  */
 
 const ROLE_ARN_PATTERN = /^arn:[\w*?-]+:iam::[\d*?${}A-Za-z_]*:role\/.+$/;
-const DURATION = z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxChainedDurationSeconds));
+const DURATION = z.number().check(z.int(), z.minimum(STS_LIMITS.minDurationSeconds), z.maximum(STS_LIMITS.maxWebIdentityDurationSeconds));
+
+/** How the broker obtains a session: AssumeRole with its own role (chained), or AssumeRoleWithWebIdentity with a token it signs (issuer mode). */
+export const CREDENTIAL_MODES = ['assume-role', 'web-identity'] as const;
+export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
 const nonEmptyString = () => z.string().check(z.minLength(1));
 const patternOrList = z.union([nonEmptyString(), z.array(nonEmptyString()).check(z.minLength(1))]);
 
@@ -57,6 +61,7 @@ const callerSchema = z.union([
 const credentialsGrantSchema = z.strictObject({
   roles: z.array(z.string().check(z.regex(ROLE_ARN_PATTERN, 'a role pattern must look like arn:aws:iam::ACCOUNT:role/NAME'))).check(z.minLength(1)),
   maxDurationSeconds: z._default(DURATION, STS_LIMITS.maxChainedDurationSeconds),
+  via: z._default(z.enum(CREDENTIAL_MODES), 'assume-role'),
   sessionPolicy: z.optional(policyDocumentSchema),
   policyArns: z._default(z.array(z.string().check(z.regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/.+$/, 'a managed policy ARN'))).check(z.maxLength(STS_LIMITS.maxPolicyArns)), []),
   sessionTags: z._default(
@@ -141,6 +146,13 @@ export const grantPolicySchema = z
           });
         }
         if (rule.effect === 'allow' && rule.credentials) {
+          if (rule.credentials.via === 'assume-role' && rule.credentials.maxDurationSeconds > STS_LIMITS.maxChainedDurationSeconds) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['rules', i, 'credentials', 'maxDurationSeconds'],
+              message: `at most ${STS_LIMITS.maxChainedDurationSeconds} seconds with via: assume-role (the broker's AssumeRole is role chaining, which STS caps at one hour); longer sessions need via: web-identity`,
+            });
+          }
           const lower = new Set<string>();
           for (const key of Object.keys(rule.credentials.sessionTags)) {
             if (key.toLowerCase().startsWith('nocreds:') || key.toLowerCase().startsWith('aws:')) {
@@ -168,6 +180,19 @@ export type IssuerConfig = GrantPolicy['issuers'][number];
 export type GrantRule = GrantPolicy['rules'][number];
 export type AllowRule = Extract<GrantRule, { effect: 'allow' }>;
 export type CallerMatcher = z.infer<typeof callerSchema>;
+
+/** The allow rules whose credentials are vended in issuer mode (`via: web-identity`): they need the broker's issuer. */
+export function webIdentityRuleIds(policy: GrantPolicy): string[] {
+  return policy.rules.filter((rule) => rule.effect === 'allow' && rule.credentials?.via === 'web-identity').map((rule) => rule.id);
+}
+
+/**
+ * The longest session any rule can vend (3600 s when every rule uses AssumeRole): how long a
+ * revocation cut-off (a deny on aws:TokenIssueTime) must stay on a role to outlive every session.
+ */
+export function longestSessionSeconds(policy: GrantPolicy): number {
+  return Math.max(STS_LIMITS.maxChainedDurationSeconds, ...policy.rules.map((rule) => (rule.effect === 'allow' && rule.credentials ? rule.credentials.maxDurationSeconds : 0)));
+}
 
 export function formatZodPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
@@ -225,6 +250,8 @@ export interface CredentialsGrant {
   readonly ruleId: string;
   readonly roleArn: string;
   readonly maxDurationSeconds: number;
+  /** Absent: `assume-role`. */
+  readonly via?: CredentialMode;
   readonly sessionPolicy?: PolicyDocument;
   readonly policyArns: readonly string[];
   readonly sessionTags: Readonly<Record<string, string>>;
@@ -280,6 +307,7 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
         ruleId: rule.id,
         roleArn,
         maxDurationSeconds: c.maxDurationSeconds,
+        ...(c.via === 'web-identity' ? { via: c.via } : {}),
         sessionPolicy: c.sessionPolicy === undefined ? undefined : (renderPolicyJson(c.sessionPolicy, identity.attributes) as PolicyDocument),
         policyArns: c.policyArns,
         sessionTags: Object.fromEntries(Object.entries(c.sessionTags).map(([k, v]) => [k, renderTagValue(v, identity.attributes)])),

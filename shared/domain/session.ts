@@ -8,6 +8,8 @@ export const STS_LIMITS = {
   minDurationSeconds: 900,
   /** Every AssumeRole the broker makes is role chaining, which STS caps at one hour. */
   maxChainedDurationSeconds: 3600,
+  /** AssumeRoleWithWebIdentity (issuer mode) is not chained: up to the role's maximum, at most 12 hours. */
+  maxWebIdentityDurationSeconds: 43_200,
   maxInlinePolicyChars: 2048,
   maxPolicyArns: 10,
   maxTags: 50,
@@ -38,6 +40,16 @@ export interface CompiledSession {
   readonly policyArns: readonly string[];
   /** Every tag but the lease tag, in the order sent. */
   readonly tags: readonly SessionTag[];
+  /** Issuer mode (`via: web-identity`): what the broker's token says besides the session. Absent: AssumeRole. */
+  readonly webIdentity?: WebIdentityClaims;
+}
+
+/** What a broker-signed web identity token carries beyond the session's tags and source identity. */
+export interface WebIdentityClaims {
+  /** `sub`: the caller id (as recorded on leases), which role trust policies match. */
+  readonly subject: string;
+  /** `nocreds:rule`: the grant rule that allowed the session. */
+  readonly ruleId: string;
 }
 
 /** Everything AssumeRole will be asked for, checked against STS's limits. */
@@ -50,6 +62,8 @@ export interface SessionRequest {
   readonly policy?: string;
   readonly policyArns: readonly string[];
   readonly tags: readonly SessionTag[];
+  /** Issuer mode: AssumeRoleWithWebIdentity with a token the broker signs, instead of AssumeRole. */
+  readonly webIdentity?: WebIdentityClaims;
 }
 
 export interface RequestedSession {
@@ -65,7 +79,10 @@ export interface RequestedSession {
  * added by `sessionForLease`, once a lease exists.
  */
 export function compileSession(grant: CredentialsGrant, requested: RequestedSession, identity: Identity): CompiledSession {
-  const durationSeconds = Math.min(requested.durationSeconds ?? grant.maxDurationSeconds, grant.maxDurationSeconds, STS_LIMITS.maxChainedDurationSeconds);
+  const webIdentity = grant.via === 'web-identity';
+  // Not chained in issuer mode: up to the grant's maximum (the role's own maximum applies too: STS refuses more).
+  const cap = webIdentity ? STS_LIMITS.maxWebIdentityDurationSeconds : STS_LIMITS.maxChainedDurationSeconds;
+  const durationSeconds = Math.min(requested.durationSeconds ?? grant.maxDurationSeconds, grant.maxDurationSeconds, cap);
 
   const narrowed = narrowSessionPolicies(grant, requested);
   const policy = narrowed.policy === undefined ? undefined : JSON.stringify(narrowed.policy);
@@ -107,6 +124,7 @@ export function compileSession(grant: CredentialsGrant, requested: RequestedSess
     policy,
     policyArns: narrowed.policyArns,
     tags,
+    ...(webIdentity ? { webIdentity: { subject: identity.caller, ruleId: grant.ruleId } } : {}),
   };
 }
 
@@ -120,5 +138,6 @@ export function sessionForLease(session: CompiledSession, leaseId: string): Sess
     policy: session.policy,
     policyArns: session.policyArns,
     tags: [...session.tags.slice(0, 1), { key: LEASE_TAG, value: leaseId }, ...session.tags.slice(1)],
+    ...(session.webIdentity ? { webIdentity: session.webIdentity } : {}),
   };
 }

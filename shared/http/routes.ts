@@ -46,6 +46,9 @@ export const ROUTES = [
   { id: 'whoami', method: 'GET', path: '/v1/whoami', fn: 'whoami', auth: CALLER, summary: 'The caller as the broker sees it, and which grant rules apply' },
   // Served by the smallest API function, so only its bundle carries the document.
   { id: 'openApiDocument', method: 'GET', path: '/v1/openapi.json', fn: 'whoami', auth: [], summary: 'This API\'s OpenAPI 3.1 document' },
+  // Issuer mode (functions/credentials/issuer-routes.ts): public, STS fetches them; served by the function that holds the KMS client.
+  { id: 'openidConfiguration', method: 'GET', path: '/.well-known/openid-configuration', fn: 'credentials', auth: [], summary: 'The broker\'s OIDC discovery document (issuer mode)' },
+  { id: 'jwks', method: 'GET', path: '/.well-known/jwks.json', fn: 'credentials', auth: [], summary: 'The broker\'s token verification keys (issuer mode)' },
 ] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

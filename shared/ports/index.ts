@@ -24,6 +24,21 @@ export interface RoleAssumer {
   assumeRole(request: SessionRequest): Promise<AssumedSession>;
 }
 
+/** A published verification key (a JWK with `kid`, `alg` and `use: sig`). */
+export type PublicJwk = Readonly<Record<string, unknown>> & { readonly kid: string; readonly alg: string };
+
+/**
+ * Signs the broker's web identity tokens (issuer mode) with a key it never holds (KMS), and
+ * publishes the verification keys: every key that may have signed a live token, and the next
+ * key before it signs anything (rotation).
+ */
+export interface TokenSigner {
+  /** A compact JWS (`header.payload.signature`) of these claims, with `kid` in the header. */
+  sign(claims: Readonly<Record<string, unknown>>): Promise<string>;
+  /** The published keys, signing key included. */
+  publicKeys(): Promise<readonly PublicJwk[]>;
+}
+
 /**
  * A listing: one caller's leases (newest first), or with no caller every lease (an admin's view, in
  * no particular order); `kind` and `status` filter.

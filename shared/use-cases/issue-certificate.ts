@@ -1,12 +1,12 @@
 import { readIssuedCertificate, type IssuedCertificateFacts } from '../domain/certificate';
-import { assertValidityAllowed, certificateValidity, decideNames, flattenNames } from '../domain/certificate-profile';
-import { parseCertificateSigningRequest } from '../domain/certificate-request';
-import { AccessDeniedError, ConflictError, DependencyUnavailableError, ValidationError } from '../domain/errors';
-import { evaluateCertificate, type GrantPolicy } from '../domain/grant-policy';
+import { certificateValidity, flattenNames } from '../domain/certificate-profile';
+import { ConflictError, DependencyUnavailableError } from '../domain/errors';
+import type { GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { recordedClaims } from '../domain/lease-access';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
+import { decideCertificate } from './decide-certificate';
 import { recordLeaseFailure, settleUnrecordedCertificate } from './lease-failure';
 
 /** API Gateway gives up after 30 s; answer 202 well before, leaving time for the lease writes. */
@@ -69,19 +69,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export async function issueCertificate(deps: IssueCertificateDeps, request: IssueCertificateRequest): Promise<IssueCertificateResult> {
   const started = deps.clock.now().getTime();
   const { identity } = request;
-  const csr = await parseCertificateSigningRequest(request.csr);
-
-  const decision = evaluateCertificate(deps.grants, identity, request.profile);
-  if (!decision.allowed) {
-    const details = { ...(decision.ruleId ? { rule: decision.ruleId } : {}), grantedProfiles: decision.granted };
-    if (decision.code === 'grant_denied') {
-      throw new AccessDeniedError('grant_denied', `A certificate${request.profile ? ` from profile "${request.profile}"` : ''} is not granted: ${decision.reason}.`, { details });
-    }
-    throw new ValidationError(decision.code, `${decision.reason[0]?.toUpperCase()}${decision.reason.slice(1)}.`, { details: { field: 'profile', ...details } });
-  }
-  const { profile } = decision;
-  assertValidityAllowed(request.validitySeconds, profile);
-  const names = decideNames(profile, csr);
+  const decision = await decideCertificate(deps.grants, identity, request);
+  const { profile, csr, names } = decision;
 
   const ca = await deps.ca.describeCa(profile.caArn);
   if (ca.status !== 'ACTIVE') {

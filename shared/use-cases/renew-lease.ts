@@ -5,6 +5,7 @@ import type { Lease } from '../domain/lease';
 import { isOwnLease, recordedClaims } from '../domain/lease-access';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore } from '../ports';
+import { decideCredentials } from './decide';
 import { findVisibleLease, type LeaseAccessDeps } from './get-lease';
 import { issueCertificate, type IssueCertificateDeps, type IssueCertificateResult } from './issue-certificate';
 import { vendCredentials, type VendCredentialsDeps, type VendedCredentials } from './vend-credentials';
@@ -66,6 +67,10 @@ export async function renewLeaseFor(deps: RenewLeaseDeps, lease: Lease, identity
     throw new ConflictError('lease_not_active', `Lease ${lease.leaseId} is ${lease.status}; only an active lease can be renewed.`, { details: { status: lease.status } });
   }
   checkGrantStillAllows(deps, lease, identity);
+  // Everything the grant would refuse (duration, session policy) is refused before the claim below,
+  // so a rejected renewal leaves no trace on the lease.
+  const credentialsInput = lease.kind === 'credentials' ? renewalInput(deps, lease, identity, options) : undefined;
+  if (credentialsInput) decideCredentials(deps.grants, identity, credentialsInput);
   const expectedSuccessor = await abandonedSuccessor(deps, lease, now);
 
   const renewalId = deps.ids.next();
@@ -83,24 +88,14 @@ export async function renewLeaseFor(deps: RenewLeaseDeps, lease: Lease, identity
   // The successor uses the id the claim names.
   const ids: IdGenerator = { next: () => renewalId };
 
-  if (lease.kind === 'credentials') {
+  if (credentialsInput) {
     if (!deps.credentials || !lease.roleArn) throw new ConfigurationError('credentials_not_configured', 'This broker cannot vend credentials here.');
-    const grantMax = maxDurationFor(deps, lease, identity);
     let credentials: VendedCredentials;
     try {
       credentials = await vendCredentials(
         { ...deps.credentials, grants: deps.grants, leases: deps.leases, clock: deps.clock, ids },
-        {
-          identity,
-          requestId,
-          roleArn: lease.roleArn,
-          durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
-          policy: options.policy,
-          policyArns: options.policyArns,
-          fresh: true,
-          // Recorded in the vend's one write: a credentials renewal writes no link afterwards.
-          renewedFrom: lease.leaseId,
-        },
+        // renewedFrom is recorded in the vend's one write: a credentials renewal writes no link afterwards.
+        { identity, requestId, ...credentialsInput, fresh: true, renewedFrom: lease.leaseId },
       );
     } catch (error) {
       // Nothing was delivered: release the claim so the holder can retry at once (a session STS may
@@ -145,6 +140,16 @@ function checkGrantStillAllows(deps: RenewLeaseDeps, lease: Lease, identity: Ide
       details: decision.ruleId ? { rule: decision.ruleId } : {},
     });
   }
+}
+
+function renewalInput(deps: RenewLeaseDeps, lease: Lease, identity: Identity, options: CredentialsRenewalOptions) {
+  const grantMax = maxDurationFor(deps, lease, identity);
+  return {
+    roleArn: lease.roleArn ?? '',
+    durationSeconds: options.durationSeconds ?? Math.min(lease.durationSeconds ?? grantMax, grantMax),
+    policy: options.policy,
+    policyArns: options.policyArns,
+  };
 }
 
 function maxDurationFor(deps: RenewLeaseDeps, lease: Lease, identity: Identity): number {

@@ -1,11 +1,12 @@
-import { AccessDeniedError, DependencyUnavailableError, RetryLaterError, ValidationError } from '../domain/errors';
-import { evaluateCredentials, type GrantPolicy } from '../domain/grant-policy';
+import { DependencyUnavailableError, RetryLaterError } from '../domain/errors';
+import type { GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { newLease, type Lease, type NewLease } from '../domain/lease';
 import { recordedClaims } from '../domain/lease-access';
-import { compileSession, sessionForLease, type CompiledSession } from '../domain/session';
+import { sessionForLease, type CompiledSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
+import { decideCredentials, type CredentialsDecided } from './decide';
 import type { SessionReuse } from './session-reuse';
 
 export interface VendCredentialsDeps {
@@ -65,34 +66,21 @@ export interface VendedCredentials {
  */
 export async function vendCredentials(deps: VendCredentialsDeps, request: VendCredentialsRequest): Promise<VendedCredentials> {
   const { identity } = request;
-  const decision = evaluateCredentials(deps.grants, identity, request.roleArn);
-  if (!decision.allowed) {
-    throw new AccessDeniedError('grant_denied', `Credentials for ${request.roleArn} are not granted: ${decision.reason}.`, {
-      details: { ...(decision.ruleId ? { rule: decision.ruleId } : {}) },
-    });
-  }
-  if (request.durationSeconds !== undefined && request.durationSeconds > decision.grant.maxDurationSeconds) {
-    // Capping silently would surprise a caller who planned around the duration it asked for.
-    throw new ValidationError(
-      'duration_exceeds_grant',
-      `durationSeconds ${request.durationSeconds} exceeds the ${decision.grant.maxDurationSeconds} s your grant (rule "${decision.ruleId}") allows.`,
-    );
-  }
-
-  // Compiled once, before any reuse: the reuse key is what STS would receive, and anything that
-  // cannot be sent is rejected here, with no lease and no STS call.
-  const session = compileSession(decision.grant, { durationSeconds: request.durationSeconds, policy: request.policy, policyArns: request.policyArns }, identity);
+  // Decided once, before any reuse: the reuse key is what STS would receive, and anything that
+  // cannot be sent is rejected here, with no lease and no STS call (decide.ts, shared with dry runs).
+  const decided = decideCredentials(deps.grants, identity, request);
+  const { session } = decided;
   const reuse = deps.reuse;
-  if (!reuse) return vendNew(deps, request, decision, session);
-  const key = reuse.key(identity.caller, decision.ruleId, session);
+  if (!reuse) return vendNew(deps, request, decided, session);
+  const key = reuse.key(identity.caller, decided.ruleId, session);
   if (!request.fresh) {
     const reused = reuse.reusable(key);
     // No credential without an active lease: a revoked or expired lease is never handed out again.
     if (reused && (await deps.leases.get(reused.leaseId))?.status === 'active') return reused;
     if (reused) reuse.forget(key);
-    return reuse.share(key, () => vendNew(deps, request, decision, session));
+    return reuse.share(key, () => vendNew(deps, request, decided, session));
   }
-  const result = await vendNew(deps, request, decision, session);
+  const result = await vendNew(deps, request, decided, session);
   reuse.remember(key, result);
   return result;
 }
@@ -100,7 +88,7 @@ export async function vendCredentials(deps: VendCredentialsDeps, request: VendCr
 async function vendNew(
   deps: VendCredentialsDeps,
   request: VendCredentialsRequest,
-  decision: Extract<ReturnType<typeof evaluateCredentials>, { allowed: true }>,
+  decision: CredentialsDecided,
   compiled: CompiledSession,
 ): Promise<VendedCredentials> {
   const { identity } = request;

@@ -13,3 +13,4 @@ export { FakeCertificateAuthority, type CertificateAuthorityOperation } from './
 export { RecordingSessionRevoker } from './session-revoker';
 export { RecordingEventPublisher } from './event-publisher';
 export { InMemoryReportStore, RecordingMetricPublisher } from './report-store';
+export { LocalTokenSigner } from './token-signer';

@@ -72,9 +72,13 @@ export function synthBrokers(): { minimal: BrokerStack; full: BrokerStack } {
     throttle: { rateLimit: 800, burstLimit: 2000 },
     routeThrottle: { 'POST /v1/credentials': { rateLimit: 400, burstLimit: 1500 } },
     auditReportRetention: Duration.days(800),
+    // Issuer mode forced (the example policy has no web-identity rule); the issuer is the custom domain.
+    issuer: {},
   });
   // With revocation on, a BrokeredRole brings its account's revoker role.
   new BrokeredRole(fullStack, 'App', { broker: full, roleName: 'app' });
+  // Issuer mode: reached only by tokens whose sub matches (no AssumeRole trust).
+  new BrokeredRole(fullStack, 'BatchWorker', { broker: full, roleName: 'batch-worker', webIdentityCallers: ['prod-cluster:system:serviceaccount:batch-*:*'] });
 
   Aspects.of(app).add(new AwsSolutionsChecks());
   return {

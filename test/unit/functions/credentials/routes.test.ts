@@ -150,7 +150,7 @@ describe('bad bodies are refused before anything is written or asked of STS', ()
 
   test.each([
     ['under 900 s', 899, /at least 900/],
-    ['over STS\'s 3600 s', 3601, /at most 3600/],
+    ['over STS\'s 12 h', 43_201, /at most 43200/],
     ['not an integer', 900.5, /whole number of seconds/],
     ['a string', '900', /number/],
   ])('duration %s: 400 invalid_field', async (_what, durationSeconds, message) => {
@@ -162,6 +162,11 @@ describe('bad bodies are refused before anything is written or asked of STS', ()
   test('a duration within STS\'s range but over the grant: 400 duration_exceeds_grant naming the limit', async () => {
     const error = await expectRejected(post({ body: { role: ROLE, durationSeconds: 3600 } }), 400, 'duration_exceeds_grant');
     expect(error.message).toContain('exceeds the 1800 s your grant (rule "team-apps") allows');
+  });
+
+  test('over one hour with an assume-role grant: 400 duration_exceeds_grant, pointing to via: web-identity', async () => {
+    const error = await expectRejected(post({ body: { role: ROLE, durationSeconds: 7200 } }), 400, 'duration_exceeds_grant');
+    expect(error.message).toContain('need a grant with credentials.via: web-identity');
   });
 
   test('a session policy that is not valid JSON: 400 invalid_session_policy', async () => {
