@@ -19,6 +19,8 @@ import { startLocalStack } from '../local/stack';
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'bench', '.out');
 const QUICK = process.argv.includes('--quick');
+/** `npm run bench -- --cold-start`: only the bundles and their load times (written to bench/.out/cold-start.json). */
+const COLD_START_ONLY = process.argv.includes('--cold-start');
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
 const lines: string[] = [];
 const say = (line: string) => {
@@ -289,6 +291,11 @@ async function main() {
   const started = Date.now();
   say(`nocreds benchmarks (${QUICK ? 'quick' : 'full'} run, node ${process.version}, ${results.cpus} cpus)`);
   await coldStart();
+  if (COLD_START_ONLY) {
+    writeFileSync(join(OUT, 'cold-start.json'), `${JSON.stringify(results, null, 2)}\n`);
+    say(`\nCold start only: written to bench/.out/cold-start.json (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+    process.exit(0);
+  }
   await throughput();
   await againstMoto();
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
