@@ -34,8 +34,10 @@ export function certificateBody(result: Extract<IssueCertificateResult, { status
 }
 
 export function certificatesRoutes(deps: CertificatesRouteDeps) {
-  const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId }) => {
+  const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId, audit }) => {
+    audit.note({ profile: body.profile });
     const result = await issueCertificate(deps, { identity, requestId, csr: body.csr, profile: body.profile, validitySeconds: body.validitySeconds });
+    audit.issued(result.lease);
     const location = `/v1/leases/${result.leaseId}`;
     if (result.status === 'pending') {
       return json(202, { leaseId: result.leaseId, status: 'pending', location }, { ...NO_STORE, location, 'retry-after': '2' });

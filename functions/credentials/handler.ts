@@ -4,6 +4,7 @@ import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { logger } from '../../shared/adapters/logger';
 import { StsRoleAssumer } from '../../shared/adapters/sts-role-assumer';
+import { observeClient } from '../../shared/adapters/telemetry';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
 import type { HttpEvent } from '../../shared/http/event';
@@ -14,8 +15,8 @@ import { credentialsRoutes } from './routes';
 const config = loadConfig();
 const routes = credentialsRoutes({
   grants: config.grants,
-  roleAssumer: new StsRoleAssumer(new STSClient(sdkClientConfig(config))),
-  leases: new DynamoLeaseStore(new DynamoDBClient(sdkClientConfig(config)), config.tableName),
+  roleAssumer: new StsRoleAssumer(observeClient(new STSClient(sdkClientConfig(config)), 'STS')),
+  leases: new DynamoLeaseStore(observeClient(new DynamoDBClient(sdkClientConfig(config)), 'DynamoDB'), config.tableName),
   clock: systemClock,
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,

@@ -50,7 +50,8 @@ export function credentialsBody(result: VendedCredentials) {
 
 /** POST /v1/credentials and GET /v1/credentials/container. */
 export function credentialsRoutes(deps: CredentialsRouteDeps) {
-  const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
+  const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId, audit }) => {
+    audit.note({ role: body.role });
     const result = await vendCredentials(deps, {
       identity,
       requestId,
@@ -60,16 +61,19 @@ export function credentialsRoutes(deps: CredentialsRouteDeps) {
       policyArns: body.policyArns,
       fresh: body.fresh,
     });
+    audit.issued(result.lease);
     return json(201, credentialsBody(result), { ...NO_STORE, location: `/v1/leases/${result.leaseId}` });
   });
 
   // The container-credentials format, so any AWS SDK works with AWS_CONTAINER_CREDENTIALS_FULL_URI
   // and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE alone; the token arrives as the raw Authorization value.
-  const container = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, requestId }) => {
+  const container = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, requestId, audit }) => {
     const role = queryParam(event, 'role');
     if (!role) throw new ValidationError('missing_field', 'The query parameter "role" is required, e.g. ?role=arn:aws:iam::123456789012:role/NAME.', { details: { field: 'role' } });
     if (!ROLE_ARN.test(role)) throw new ValidationError('invalid_field', 'The query parameter "role" must be a role ARN.', { details: { field: 'role' } });
+    audit.note({ role });
     const result = await vendCredentials(deps, { identity, requestId, roleArn: role });
+    audit.issued(result.lease);
     return json(
       200,
       {
