@@ -167,6 +167,8 @@ export function decisionRecord(telemetry: RequestTelemetry): MiddlewareObj<HttpE
     name: 'decisionRecord',
     before: async (request) => {
       request.context.decision = new Decision(requestIdOf(request.event));
+      // Authentication sets it again for this request; a context object reused across invocations must not carry the last caller.
+      delete request.context.caller;
     },
     after: async (request) => record(request.event, request.context, request.response, undefined),
     onError: async (request) => record(request.event, request.context, request.response, request.error),
