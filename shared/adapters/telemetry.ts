@@ -1,5 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -15,8 +17,11 @@ import { logger } from './logger';
  *   every line of the invocation (the decision line included);
  * - Metrics: one embedded-metric-format line per invocation (REQUEST_METRICS), flushed after the
  *   decision is recorded, and Powertools' `ColdStart` metric once per instance;
- * - Tracer (X-Ray): only with NOCREDS_TRACING=true (the construct's `tracing` prop). It is imported
- *   lazily, so a function without tracing never evaluates it (test/unit/shared/adapters/telemetry.test.ts).
+ * - Tracer (X-Ray): only with NOCREDS_TRACING=true (the construct's `tracing` prop). It is not even
+ *   in a function's bundle: infra puts it in a file of its own beside the bundle when tracing is on
+ *   (TRACER_BUNDLE), loaded at init; a function without tracing never loads it
+ *   (test/unit/shared/adapters/telemetry.test.ts). If it cannot be loaded, the function runs
+ *   untraced and says so in a WARN line (observability never takes the broker down).
  *   Responses are never captured (they carry credentials); annotations are the decision's outcome,
  *   rule, lease id and error code.
  */
@@ -43,14 +48,31 @@ const tracedClients: object[] = [];
 let tracer: Tracer | undefined;
 let tracing: Promise<Middleware> | undefined;
 
+/** The tracer's own bundle, beside the function's (infra/broker-function.ts writes it when tracing is on). */
+export const TRACER_BUNDLE = 'powertools-tracer.js';
+
+/** A specifier esbuild cannot follow, so the tracer stays out of the function's bundle. */
+function tracerModule(): string {
+  const bundled = join(__dirname, TRACER_BUNDLE);
+  return existsSync(bundled) ? bundled : './powertools-tracer';
+}
+
+const noTracing: Middleware = { name: 'tracing' };
+
 /** Starts loading the tracer (at init, when tracing is on); resolves to its middy middleware. */
 function loadTracing(): Promise<Middleware> {
-  tracing ??= Promise.all([import('@aws-lambda-powertools/tracer'), import('@aws-lambda-powertools/tracer/middleware')]).then(([{ Tracer }, { captureLambdaHandler }]) => {
-    tracer = new Tracer({ serviceName: REQUEST_METRICS.dimensions.service });
-    for (const client of tracedClients.splice(0)) tracer.captureAWSv3Client(client);
-    // Never the response: it carries the secret access key, the session token or a certificate.
-    return captureLambdaHandler(tracer, { captureResponse: false }) as Middleware;
-  });
+  tracing ??= (import(tracerModule()) as Promise<typeof import('./powertools-tracer')>).then(
+    ({ Tracer, captureLambdaHandler }) => {
+      tracer = new Tracer({ serviceName: REQUEST_METRICS.dimensions.service });
+      for (const client of tracedClients.splice(0)) tracer.captureAWSv3Client(client);
+      // Never the response: it carries the secret access key, the session token or a certificate.
+      return captureLambdaHandler(tracer, { captureResponse: false }) as Middleware;
+    },
+    (error: unknown) => {
+      logger.warn('tracing is on but the tracer could not be loaded; running untraced', { error: error as Error });
+      return noTracing;
+    },
+  );
   return tracing;
 }
 
