@@ -61,8 +61,6 @@ const API_FUNCTIONS: readonly BrokerFunctionName[] = ['credentials', 'whoami', '
 export interface NocredsMonitoringProps {
   readonly functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>;
   readonly apis: { readonly api: apigw.HttpApi; readonly iamApi: apigw.HttpApi };
-  /** The APIs' access log groups (JSON with routeKey and status, see ACCESS_LOG_FORMAT). */
-  readonly accessLogs: { readonly api: logs.ILogGroup; readonly iamApi: logs.ILogGroup };
   readonly deadLetterQueue: sqs.IQueue;
   readonly table: dynamodb.ITable;
   /** Every alarm notifies it, on ALARM and on OK. */

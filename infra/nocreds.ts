@@ -400,7 +400,6 @@ export class Nocreds extends Construct implements IBroker {
     this.monitoring = new NocredsMonitoring(this, 'Monitoring', {
       functions,
       apis: { api: this.api, iamApi: this.iamApi },
-      accessLogs: { api: this.accessLogGroup(this.api), iamApi: this.accessLogGroup(this.iamApi) },
       deadLetterQueue: this.deadLetterQueue,
       table: this.table,
       alarmTopic: this.alarmTopic,
@@ -462,10 +461,6 @@ export class Nocreds extends Construct implements IBroker {
     for (const name of ['credentials', 'certificates', 'leases', 'renewal'] as const) key.grantEncryptDecrypt(functions[name].role);
     // The report is written encrypted: S3 asks KMS for a data key on the writer's behalf.
     key.grant(functions.audit.role, 'kms:GenerateDataKey');
-  }
-
-  private accessLogGroup(api: apigw.HttpApi): logs.ILogGroup {
-    return this.node.findChild(`${api.node.id}AccessLogs`) as logs.LogGroup;
   }
 
   /** DynamoDB: named actions on the table and its named indexes, nothing else. */
