@@ -57,7 +57,7 @@ async function coldStart() {
   mkdirSync(OUT, { recursive: true });
   const grantsFile = join(OUT, 'grants.json');
   writeFileSync(grantsFile, JSON.stringify({ version: 1, issuers: [{ id: 'k8s', url: 'https://oidc.example.com', audiences: ['nocreds'], preset: 'kubernetes' }], rules: [] }));
-  const env = { PATH: process.env.PATH, NOCREDS_TABLE_NAME: 'leases', NOCREDS_GRANT_POLICY_FILE: grantsFile, AWS_REGION: 'us-east-1', NOCREDS_LOG_LEVEL: 'SILENT', NOCREDS_REPORT_BUCKET: 'audit', NOCREDS_EVENT_BUS_NAME: 'bus', NOCREDS_CURSOR_KEY: 'bench-cursor-key-0123456789abcdef' };
+  const env = { PATH: process.env.PATH, NOCREDS_TABLE_NAME: 'leases', NOCREDS_GRANT_POLICY_FILE: grantsFile, AWS_REGION: 'us-east-1', NOCREDS_LOG_LEVEL: 'SILENT', NOCREDS_REPORT_BUCKET: 'audit', NOCREDS_EVENT_BUS_NAME: 'bus' };
   const bareEntry = join(OUT, 'bare-entry.js');
   writeFileSync(bareEntry, 'exports.handler = async () => ({ statusCode: 200, body: "{}" });\n');
   const bare = join(OUT, 'bare.js');
