@@ -94,7 +94,8 @@ const tracingEnabled = tracingFrom();
 if (tracingEnabled) void loadTracing();
 
 export const telemetry: RequestTelemetry = {
-  middlewares: [injectLambdaContext(logger) as Middleware, flushMetrics, ...(tracingEnabled ? [lazyTracing()] : [])],
+  // logEvent false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries the OIDC token and the request body.
+  middlewares: [injectLambdaContext(logger, { logEvent: false }) as Middleware, flushMetrics, ...(tracingEnabled ? [lazyTracing()] : [])],
   logger,
   count(metric, dimensions) {
     metrics.addMetric(metric, MetricUnit.Count, 1);

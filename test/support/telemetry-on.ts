@@ -6,3 +6,5 @@
 process.env.NOCREDS_LOG_LEVEL = 'INFO';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 delete process.env.NOCREDS_TRACING;
+// As an operator might set it: the raw event (Authorization header, body) must still never be logged.
+process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
