@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { localBundleOptions } from '../infra/broker-function';
+import { localBundleOptions, tracerBundleCommand } from '../infra/broker-function';
 import { startLocalStack } from '../local/stack';
 
 /**
@@ -19,6 +19,8 @@ import { startLocalStack } from '../local/stack';
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'bench', '.out');
 const QUICK = process.argv.includes('--quick');
+/** `npm run bench -- --cold-start`: only the bundles and their load times (written to bench/.out/cold-start.json). */
+const COLD_START_ONLY = process.argv.includes('--cold-start');
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
 const lines: string[] = [];
 const say = (line: string) => {
@@ -55,7 +57,7 @@ async function coldStart() {
   mkdirSync(OUT, { recursive: true });
   const grantsFile = join(OUT, 'grants.json');
   writeFileSync(grantsFile, JSON.stringify({ version: 1, issuers: [{ id: 'k8s', url: 'https://oidc.example.com', audiences: ['nocreds'], preset: 'kubernetes' }], rules: [] }));
-  const env = { PATH: process.env.PATH, NOCREDS_TABLE_NAME: 'leases', NOCREDS_GRANT_POLICY_FILE: grantsFile, AWS_REGION: 'us-east-1', NOCREDS_LOG_LEVEL: 'SILENT', NOCREDS_REPORT_BUCKET: 'audit', NOCREDS_EVENT_BUS_NAME: 'bus', NOCREDS_CURSOR_KEY: 'bench-cursor-key-0123456789abcdef' };
+  const env = { PATH: process.env.PATH, NOCREDS_TABLE_NAME: 'leases', NOCREDS_GRANT_POLICY_FILE: grantsFile, AWS_REGION: 'us-east-1', NOCREDS_LOG_LEVEL: 'SILENT', NOCREDS_REPORT_BUCKET: 'audit', NOCREDS_EVENT_BUS_NAME: 'bus' };
   const bareEntry = join(OUT, 'bare-entry.js');
   writeFileSync(bareEntry, 'exports.handler = async () => ({ statusCode: 200, body: "{}" });\n');
   const bare = join(OUT, 'bare.js');
@@ -75,12 +77,20 @@ exports.handler = async () => ({ statusCode: 200, body: String(!!sts && !!ddb) }
   const sizes: Record<string, number> = {};
   for (const fn of functions) sizes[fn] = await bundle(join(ROOT, 'functions', fn, 'handler.ts'), join(OUT, `${fn}.js`));
   // Interleave runs so drift in machine load hits every bundle alike.
-  const times: Record<string, number[]> = { bare: [], floor: [] };
+  // X-Ray: the Powertools tracer is a file of its own beside the bundle (as infra deploys it with
+  // tracing on), loaded at init only with NOCREDS_TRACING=true; the credentials bundle both ways.
+  const traced = join(OUT, 'traced');
+  mkdirSync(traced, { recursive: true });
+  await bundle(join(ROOT, 'functions', 'credentials', 'handler.ts'), join(traced, 'credentials.js'));
+  execSync(tracerBundleCommand(traced));
+  const tracedEnv = { ...env, NOCREDS_TRACING: 'true' };
+  const times: Record<string, number[]> = { bare: [], floor: [], traced: [] };
   timeLoad(bare, env);
   for (let i = 0; i < runs; i++) {
     times.bare?.push(timeLoad(bare, env));
     times.floor?.push(timeLoad(floor, env));
     for (const fn of functions) (times[fn] ??= []).push(timeLoad(join(OUT, `${fn}.js`), env));
+    times.traced?.push(timeLoad(join(traced, 'credentials.js'), tracedEnv));
   }
   const bareMs = median(times.bare ?? []);
   say(`\nCold start (fresh node process loading the minified bundle; median of ${runs}; budget 2.5x, aim 1.8x)`);
@@ -95,6 +105,10 @@ exports.handler = async () => ({ statusCode: 200, body: String(!!sts && !!ddb) }
     say(`  ${fn.padEnd(12)} ${ratio.toFixed(2)}x   ${((sizes[fn] as number) / 1024).toFixed(0).padStart(5)} KiB   ${verdict(ratio <= 2.5)}`);
   }
   results.coldStart = figures;
+  const tracedRatio = median(times.traced ?? []) / bareMs;
+  const tracerBytes = statSync(join(traced, 'powertools-tracer.js')).size;
+  say(`  ${'credentials, tracing on'.padEnd(12)} ${tracedRatio.toFixed(2)}x   (+${(tracerBytes / 1024).toFixed(0)} KiB tracer beside the bundle, loaded at init; nothing when off)`);
+  results.coldStartTracing = { function: 'credentials', tracerBytes, ratio: Number(tracedRatio.toFixed(2)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +347,11 @@ async function main() {
   const started = Date.now();
   say(`nocreds benchmarks (${QUICK ? 'quick' : 'full'} run, node ${process.version}, ${results.cpus} cpus)`);
   await coldStart();
+  if (COLD_START_ONLY) {
+    writeFileSync(join(OUT, 'cold-start.json'), `${JSON.stringify(results, null, 2)}\n`);
+    say(`\nCold start only: written to bench/.out/cold-start.json (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+    process.exit(0);
+  }
   await throughput();
   await againstMoto();
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { REQUEST_METRICS } from '../shared/http/request-metrics';
 import { METRIC_NAMESPACE } from '../shared/use-cases/run-audit';
 import type { BrokerFunction, BrokerFunctionName } from './broker-function';
 
@@ -16,9 +17,11 @@ import type { BrokerFunction, BrokerFunctionName } from './broker-function';
  * - From the functions' structured logs: the HTTP edge logs every rejection's `code` and every
  *   server fault's `error.code` (`sts_throttled`, `role_trust_denied`, `pca_unavailable`, ...);
  *   the handlers log a lease write that failed after STS or Private CA answered (LEASE_WRITE_FAILURE_MESSAGES).
- * - From the APIs' access logs (routeKey and status): vends, denials, certificates issued.
+ * - From the API functions' embedded-metric-format line per request (REQUEST_METRICS,
+ *   shared/http/request-metrics.ts, dimension service=nocreds, Powertools Metrics): vends, session
+ *   reuse hits and misses, certificates issued, denials and failures (also by dimension Code),
+ *   latency per dependency (STS, PCA, DynamoDB), and Powertools' ColdStart (per function_name).
  * - From the audit job's embedded-metric-format findings (shared/use-cases/run-audit.ts, dimension Job=audit).
- * Session reuse is not counted anywhere yet, so the dashboard has no reuse rate.
  */
 export const METRICS = {
   namespace: METRIC_NAMESPACE,
@@ -27,9 +30,13 @@ export const METRICS = {
   pcaThrottled: 'PcaThrottled',
   pcaFailures: 'PcaFailures',
   leaseWriteFailures: 'LeaseWriteFailures',
-  vends: 'Vends',
-  vendDenials: 'VendDenials',
-  certificatesIssued: 'CertificatesIssued',
+  vends: REQUEST_METRICS.vends,
+  reuseHits: REQUEST_METRICS.reuseHits,
+  reuseMisses: REQUEST_METRICS.reuseMisses,
+  denials: REQUEST_METRICS.denials,
+  failures: REQUEST_METRICS.failures,
+  certificatesIssued: REQUEST_METRICS.certificatesIssued,
+  requestDimensions: REQUEST_METRICS.dimensions,
   /** Audit findings, published once per run with dimension Job=audit. */
   leasesStuckPending: 'LeasesStuckPending',
   leasesNoLongerAllowed: 'LeasesNoLongerAllowed',
@@ -50,13 +57,10 @@ const PCA_CALLERS: readonly BrokerFunctionName[] = ['certificates', 'leases', 'r
 const LEASE_WRITERS: readonly BrokerFunctionName[] = ['credentials', 'certificates', 'leases', 'renewal'];
 /** Functions behind the APIs (the scheduled ones report through the dead-letter queue). */
 const API_FUNCTIONS: readonly BrokerFunctionName[] = ['credentials', 'whoami', 'certificates', 'leases'];
-const VEND_ROUTES = ['POST /v1/credentials', 'GET /v1/credentials/container'];
 
 export interface NocredsMonitoringProps {
   readonly functions: Readonly<Record<BrokerFunctionName, BrokerFunction>>;
   readonly apis: { readonly api: apigw.HttpApi; readonly iamApi: apigw.HttpApi };
-  /** The APIs' access log groups (JSON with routeKey and status, see ACCESS_LOG_FORMAT). */
-  readonly accessLogs: { readonly api: logs.ILogGroup; readonly iamApi: logs.ILogGroup };
   readonly deadLetterQueue: sqs.IQueue;
   readonly table: dynamodb.ITable;
   /** Every alarm notifies it, on ALARM and on OK. */
@@ -185,19 +189,40 @@ export class NocredsMonitoring extends Construct {
       check: 'the message in the dead-letter queue (which function, the error), then that function\'s log at that time; the next run continues where the last stopped.',
     });
 
-    const accessMetric = (metricName: string, routes: string[], status: string) => {
-      const routeMatch = logs.FilterPattern.any(...routes.map((r) => logs.FilterPattern.stringValue('$.routeKey', '=', r)));
-      return this.accessLogMetric(props.accessLogs, metricName, logs.FilterPattern.all(routeMatch, logs.FilterPattern.stringValue('$.status', '=', status)));
-    };
-    const vends = accessMetric(METRICS.vends, VEND_ROUTES, '2*');
-    const vendDenials = accessMetric(METRICS.vendDenials, VEND_ROUTES, '403');
-    const certificatesIssued = accessMetric(METRICS.certificatesIssued, ['POST /v1/certificates'], '2*');
+    // The API functions' own metrics, one EMF line per request (REQUEST_METRICS).
+    const request = (metricName: string, statistic = 'Sum', label: string = metricName) =>
+      new cloudwatch.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { ...METRICS.requestDimensions }, period: five, statistic, label });
+    const vends = request(METRICS.vends);
+    const denials = request(METRICS.denials);
+    const certificatesIssued = request(METRICS.certificatesIssued);
+    const byCode = (metricName: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRICS.namespace},${REQUEST_METRICS.codeDimension},service} MetricName="${metricName}"', 'Sum', 300)`,
+        usingMetrics: {},
+        period: five,
+        label: `${metricName} by code`,
+      });
+    const reuseRate = new cloudwatch.MathExpression({
+      expression: 'IF(hits + misses > 0, 100 * hits / (hits + misses), 0)',
+      usingMetrics: { hits: request(METRICS.reuseHits), misses: request(METRICS.reuseMisses) },
+      period: five,
+      label: 'session reuse rate (%)',
+    });
+    const latency = Object.entries(REQUEST_METRICS.latency).flatMap(([dependency, metricName]) =>
+      ['p50', 'p99'].map((statistic) => request(metricName, statistic, `${dependency} ${statistic}`)),
+    );
+    const coldStarts = new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS.namespace},function_name,service} MetricName="${REQUEST_METRICS.coldStart}"', 'Sum', 300)`,
+      usingMetrics: {},
+      period: five,
+      label: 'cold starts',
+    });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
     const apis = Object.values(props.apis);
     const perFunction = (metric: (fn: BrokerFunction, name: BrokerFunctionName) => cloudwatch.IMetric) => functions.map(([name, fn]) => metric(fn, name));
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Vends and denials (both APIs)', width: 8, left: [vends, vendDenials], right: [certificatesIssued] }),
+      new cloudwatch.GraphWidget({ title: 'Vends, denials, certificates issued', width: 8, left: [vends, denials], right: [certificatesIssued] }),
       new cloudwatch.GraphWidget({ title: 'API requests and 5xx', width: 8, left: apis.map((api) => api.metricCount({ period: five, statistic: 'Sum', label: `${api.node.id} requests` })), right: apis.map((api) => api.metricServerError({ period: five, statistic: 'Sum', label: `${api.node.id} 5xx` })) }),
       new cloudwatch.GraphWidget({
         title: 'API latency p50 / p99',
@@ -224,6 +249,15 @@ export class NocredsMonitoring extends Construct {
         left: [METRICS.activeLeases].map(audit),
         right: [METRICS.leasesStuckPending, METRICS.leasesNoLongerAllowed, METRICS.certificatesExpiringSoon].map(audit),
       }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Denials by code', width: 8, left: [byCode(METRICS.denials)] }),
+      new cloudwatch.GraphWidget({ title: 'Session reuse rate (%)', width: 8, left: [reuseRate], leftYAxis: { min: 0, max: 100 } }),
+      new cloudwatch.GraphWidget({ title: 'AWS call latency p50 / p99 (ms, retries included)', width: 8, left: latency }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Failures by code', width: 8, left: [byCode(METRICS.failures)] }),
+      new cloudwatch.GraphWidget({ title: 'Cold starts', width: 8, left: [coldStarts] }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Concurrent executions', width: 8, left: perFunction((fn, name) => fn.function.metric('ConcurrentExecutions', { period: five, statistic: 'Maximum', label: name })) }),
@@ -263,12 +297,5 @@ export class NocredsMonitoring extends Construct {
       new logs.MetricFilter(this, `${metricName}${name}`, { logGroup: functions[name].logGroup, filterPattern: pattern, metricNamespace: METRICS.namespace, metricName, metricValue: '1' });
     }
     return new cloudwatch.Metric({ namespace: METRICS.namespace, metricName, period: Duration.minutes(5), statistic: 'Sum' });
-  }
-
-  private accessLogMetric(groups: NocredsMonitoringProps['accessLogs'], metricName: string, pattern: logs.IFilterPattern): cloudwatch.Metric {
-    for (const [key, logGroup] of Object.entries(groups)) {
-      new logs.MetricFilter(this, `${metricName}${key}`, { logGroup, filterPattern: pattern, metricNamespace: METRICS.namespace, metricName, metricValue: '1' });
-    }
-    return new cloudwatch.Metric({ namespace: METRICS.namespace, metricName, period: Duration.minutes(5), statistic: 'Sum', label: metricName });
   }
 }

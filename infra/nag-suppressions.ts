@@ -87,7 +87,7 @@ export function suppressNagFindings(broker: Nocreds): void {
     {
       id: 'AwsSolutions-SMG4',
       reason:
-        'The cursor key only makes lease-listing cursors tamper-evident (authorization is checked on every request); the functions read it from their environment at deploy, so rotation would need a redeploy and would only invalidate open cursors.',
+        'The cursor key only makes lease-listing cursors tamper-evident (authorization is checked on every request); the leases function reads it at run time (cached 15 minutes), so a rotation needs no redeploy and would only invalidate open cursors, but no rotation Lambda is deployed for a key this low in value.',
     },
   ]);
 
@@ -142,7 +142,6 @@ export function suppressTemplateCheckFindings(broker: Nocreds): void {
   for (const [name, fn] of Object.entries(broker.functions)) {
     const lambda = fn.function.node.defaultChild as CfnResource;
     const scheduled = name === 'renewal' || name === 'audit';
-    const holdsCursorKey = ['leases', 'renewal', 'audit'].includes(name);
     skipCheckov(lambda, 'CKV_AWS_117', 'Not in a VPC on purpose: the functions reach only public AWS endpoints (STS, Private CA, DynamoDB, S3, EventBridge) and the OIDC issuers\' JWKS over HTTPS; a VPC would add NAT gateways or interface endpoints and cold-start time, and isolate nothing.');
     skipCheckov(
       lambda,
@@ -160,9 +159,7 @@ export function suppressTemplateCheckFindings(broker: Nocreds): void {
       skipCheckov(
         lambda,
         'CKV_AWS_173',
-        holdsCursorKey
-          ? 'Known gap: NOCREDS_CURSOR_KEY (the HMAC key that makes lease-listing cursors tamper-evident; authorization is checked on every request regardless) is resolved from Secrets Manager into the environment at deploy, readable by whoever may read the function configuration. Lambda encrypts the environment at rest with its AWS-managed key; pass encryptionKey for a customer-managed one. Reading the key from Secrets Manager at run time (shared/config.ts) is open work.'
-          : `The environment holds names and settings only, no secret; Lambda encrypts it at rest with its AWS-managed key. ${withKey}`,
+        `The environment holds names, ARNs and settings only, never a secret (the cursor key is read from Secrets Manager at run time); Lambda encrypts it at rest with its AWS-managed key. ${withKey}`,
       );
       skipCheckov(fn.logGroup.node.defaultChild as CfnResource, 'CKV_AWS_158', `Encrypted by CloudWatch Logs' own keys; the functions never log tokens, keys or request bodies. ${withKey}`);
     }
@@ -183,7 +180,7 @@ export function suppressTemplateCheckFindings(broker: Nocreds): void {
     for (const queue of [broker.reconciler.queue, broker.reconciler.deadLetterQueue]) {
       skipCheckov(queue.node.defaultChild as CfnResource, 'CKV_AWS_27', `Encrypted with SQS-managed SSE (SqsManagedSseEnabled), which checkov does not count; messages are CloudTrail's STS events as the default event bus already carries them. ${withKey}`);
     }
-    skipCheckov(broker.cursorKey.node.defaultChild as CfnResource, 'CKV_AWS_149', `Encrypted with the aws/secretsmanager key; read only by CloudFormation at deploy. ${withKey}`);
+    skipCheckov(broker.cursorKey.node.defaultChild as CfnResource, 'CKV_AWS_149', `Encrypted with the aws/secretsmanager key; read only by the leases function (secretsmanager:GetSecretValue on this secret alone). ${withKey}`);
     if (isOwnTopic(broker)) skipCheckov(broker.alarmTopic.node.defaultChild as CfnResource, 'CKV_AWS_26', UNENCRYPTED_TOPIC_REASON);
   }
 

@@ -135,7 +135,10 @@ export interface NocredsProps {
   /**
    * X-Ray active tracing on every function (`Tracing.Active`, and the `xray:PutTraceSegments` /
    * `PutTelemetryRecords` permissions it needs, which X-Ray allows only on `*`). HTTP APIs have no
-   * X-Ray integration, so traces start at the function.
+   * X-Ray integration, so traces start at the function. The API functions then load the Powertools
+   * tracer (`NOCREDS_TRACING=true`): AWS calls become subsegments, and each request is annotated
+   * with its outcome, rule, lease id and error code (never a secret; responses are not captured).
+   * Off, the tracer is never loaded.
    * @default false
    */
   readonly tracing?: boolean;
@@ -342,7 +345,8 @@ export class Nocreds extends Construct implements IBroker {
       retentionPeriod: Duration.days(14),
     });
 
-    // Signs pagination cursors; every instance must share it. Lambda resolves the reference at deploy.
+    // Signs pagination cursors; every instance must share it. Only its ARN is in the leases
+    // function's environment: the function reads the value at init (shared/adapters/cursor-key.ts).
     this.cursorKey = new secretsmanager.Secret(this, 'CursorKey', {
       description: 'nocreds: signs lease-listing cursors (HMAC key; rotating it only invalidates open cursors)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -353,11 +357,12 @@ export class Nocreds extends Construct implements IBroker {
       tableName: this.table.tableName,
       eventBusName: this.eventBus.eventBusName,
       reportBucket: this.auditBucket.bucketName,
-      cursorKey: this.cursorKey.secretValue.unsafeUnwrap(),
+      cursorKeySecretArn: this.cursorKey.secretArn,
       revocation,
       revokerRoleName,
       serverId: this.serverId,
       logLevel: props.logLevel ?? 'INFO',
+      tracing: props.tracing ?? false,
       leaseRetentionDays: (props.leaseRetention ?? Duration.days(90)).toDays(),
     };
     assertEntriesExist();
@@ -382,6 +387,8 @@ export class Nocreds extends Construct implements IBroker {
     if (revocation) this.revocation = { roles: [functions.leases.role, functions.renewal.role, functions.reconciler.role], revokerRoleName, brokerRoles: Object.values(functions).map((f) => f.role) };
 
     this.grantLeaseAccess(functions);
+    // Only the function that signs and checks cursors reads the key (and, with encryptionKey, decrypts it).
+    this.cursorKey.grantRead(functions.leases.role);
     this.grantVendingAccess(functions, revocation);
     this.grantCertificateAccess(functions);
     this.eventBus.grantPutEventsTo(functions.renewal.role);
@@ -420,7 +427,6 @@ export class Nocreds extends Construct implements IBroker {
     this.monitoring = new NocredsMonitoring(this, 'Monitoring', {
       functions,
       apis: { api: this.api, iamApi: this.iamApi },
-      accessLogs: { api: this.accessLogGroup(this.api), iamApi: this.accessLogGroup(this.iamApi) },
       deadLetterQueue: this.deadLetterQueue,
       table: this.table,
       alarmTopic: this.alarmTopic,
@@ -491,10 +497,6 @@ export class Nocreds extends Construct implements IBroker {
     for (const name of ['credentials', 'certificates', 'leases', 'renewal'] as const) key.grantEncryptDecrypt(functions[name].role);
     // The report is written encrypted: S3 asks KMS for a data key on the writer's behalf.
     key.grant(functions.audit.role, 'kms:GenerateDataKey');
-  }
-
-  private accessLogGroup(api: apigw.HttpApi): logs.ILogGroup {
-    return this.node.findChild(`${api.node.id}AccessLogs`) as logs.LogGroup;
   }
 
   /** DynamoDB: named actions on the table and its named indexes, nothing else. */
@@ -711,18 +713,22 @@ export interface BrokerSettings {
   readonly tableName: string;
   readonly eventBusName: string;
   readonly reportBucket: string;
-  readonly cursorKey: string;
+  /** The secret holding the cursor HMAC key: its ARN only, never its value. */
+  readonly cursorKeySecretArn: string;
   readonly revocation: boolean;
   /** The revoker role's `[path/]name` in every account (NOCREDS_REVOKER_ROLE_NAME). */
   readonly revokerRoleName?: string;
   readonly serverId: string;
   readonly logLevel: LogLevel;
+  /** X-Ray: the functions load the Powertools tracer only when this is on (NOCREDS_TRACING). */
+  readonly tracing?: boolean;
   readonly leaseRetentionDays: number;
 }
 
 /**
  * The environment of one function: the settings shared/config.ts reads, and no more than that
- * function needs (the cursor key only where leases are listed or paged, the bucket only in audit).
+ * function needs (the cursor key's secret ARN only where leases are listed or paged, the bucket
+ * only in audit). Never a secret value: a secret is read at run time from its ARN.
  */
 export function brokerEnvironment(name: BrokerFunctionName, settings: BrokerSettings): Record<string, string> {
   return {
@@ -732,7 +738,8 @@ export function brokerEnvironment(name: BrokerFunctionName, settings: BrokerSett
     NOCREDS_SERVER_ID: settings.serverId,
     NOCREDS_LOG_LEVEL: settings.logLevel,
     NOCREDS_LEASE_RETENTION_DAYS: String(settings.leaseRetentionDays),
-    ...(['leases', 'renewal', 'audit'].includes(name) ? { NOCREDS_CURSOR_KEY: settings.cursorKey } : {}),
+    ...(settings.tracing ? { NOCREDS_TRACING: 'true' } : {}),
+    ...(name === 'leases' ? { NOCREDS_CURSOR_KEY_SECRET_ARN: settings.cursorKeySecretArn } : {}),
     ...(settings.revocation && settings.revokerRoleName && ['leases', 'renewal', 'reconciler'].includes(name) ? { NOCREDS_REVOKER_ROLE_NAME: settings.revokerRoleName } : {}),
     ...(name === 'audit' ? { NOCREDS_REPORT_BUCKET: settings.reportBucket, NOCREDS_REPORT_PREFIX: AUDIT_REPORT_PREFIX } : {}),
   };

@@ -4,6 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateSecretCommand, GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createTableInput } from '../shared/adapters/dynamo-lease-table';
 import { webIdentityRuleIds } from '../shared/domain/grant-policy';
 import { parseGrantPolicy } from '../shared/domain/grant-policy-file';
@@ -14,7 +15,7 @@ import { startLocalBroker, type LocalBroker } from './server';
 
 /**
  * The whole broker on one machine: a moto server standing in for AWS (STS, DynamoDB, IAM, ACM PCA,
- * S3, EventBridge), the lease table, demo roles, a development OIDC issuer, and the Lambda handlers
+ * S3, EventBridge, Secrets Manager), the lease table, the cursor-key secret, demo roles, a development OIDC issuer, and the Lambda handlers
  * served over HTTP. Used by `npm run demo`, the end-to-end tests and the benchmarks.
  */
 export interface LocalStack {
@@ -63,10 +64,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       NOCREDS_TABLE_NAME: TABLE,
       NOCREDS_GRANT_POLICY: grants,
       NOCREDS_SERVER_ID: process.env.NOCREDS_SERVER_ID ?? 'nocreds-local',
+      // Every request would print an embedded-metric-format line between the demo's output; set
+      // POWERTOOLS_METRICS_DISABLED=false to see them locally.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     await new DynamoDBClient(clientConfig).send(new CreateTableCommand(createTableInput(TABLE)));
+    // The cursor key as infra deploys it: a generated secret whose ARN (only) the leases function gets.
+    const secrets = new SecretsManagerClient(clientConfig);
+    const { RandomPassword } = await secrets.send(new GetRandomPasswordCommand({ PasswordLength: 64, ExcludePunctuation: true }));
+    const { ARN: cursorKeySecretArn } = await secrets.send(new CreateSecretCommand({ Name: 'nocreds-cursor-key', SecretString: RandomPassword }));
+    process.env.NOCREDS_CURSOR_KEY_SECRET_ARN = cursorKeySecretArn;
     const iam = new IAMClient(clientConfig);
     for (const name of options.demoRoles ?? ['team-a-app', 'team-b-app']) {
       await iam.send(

@@ -201,8 +201,6 @@ function issuerUrl(text: string): string {
 
 /** Settings of the lease functions (listing, revocation, the renewal and audit jobs). */
 export interface LeaseOperationsConfig {
-  /** Signs pagination cursors (HMAC-SHA256), so a cursor cannot be forged or reused by another caller. */
-  readonly cursorKey: Buffer;
   /** Block revoked credentials sessions with an inline deny policy on their role (needs iam:PutRolePolicy). */
   readonly revocationEnabled: boolean;
   /** Names of the broker-managed inline deny policies on opted-in roles start with this. */
@@ -218,25 +216,8 @@ export interface LeaseOperationsConfig {
   readonly pendingGraceSeconds: number;
 }
 
-/**
- * NOCREDS_CURSOR_KEY (a random string of at least 32 characters) signs cursors; in Lambda, infra derives it
- * from a secret, and every instance must share it, so it is required there. Locally a random
- * per-process key is enough: cursors only need to outlive one listing.
- */
 export function loadLeaseOperationsConfig(env: Env = process.env): LeaseOperationsConfig {
-  let cursorKey: Buffer;
-  const configured = env.NOCREDS_CURSOR_KEY;
-  if (configured) {
-    if (configured.length < 32) throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY must be a random string of at least 32 characters.');
-    // A fixed-length key derived from the secret, whatever its alphabet.
-    cursorKey = createHash('sha256').update('nocreds-cursor-v1\n').update(configured, 'utf8').digest();
-  } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
-    throw new ConfigurationError('missing_setting', 'NOCREDS_CURSOR_KEY must be set in Lambda: every instance must accept the cursors of the others.');
-  } else {
-    cursorKey = randomBytes(32);
-  }
   return {
-    cursorKey,
     ...revocationSettings(env),
     eventBusName: env.NOCREDS_EVENT_BUS_NAME || undefined,
     reportBucket: env.NOCREDS_REPORT_BUCKET || undefined,
@@ -288,6 +269,61 @@ export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {
     graceSeconds: wholeNumber(env, 'NOCREDS_RECONCILE_GRACE_SECONDS', DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS),
     revokeOutsideSessions: flag(env, 'NOCREDS_REVOKE_OUTSIDE_SESSIONS'),
   };
+}
+
+/**
+ * Where the HMAC key of lease-listing cursors comes from. The key itself is never in the
+ * environment: in Lambda, NOCREDS_CURSOR_KEY_SECRET_ARN names a Secrets Manager secret (infra creates
+ * it) that the leases function reads once at init (shared/adapters/cursor-key.ts); every instance
+ * must share it, so it is required there. Locally, without a secret, a random per-process key is
+ * enough: cursors only need to outlive one listing.
+ */
+export type CursorKeySource = { readonly secretArn: string } | { readonly random: true };
+
+export function cursorKeySourceFrom(env: Env = process.env): CursorKeySource {
+  const secretArn = env.NOCREDS_CURSOR_KEY_SECRET_ARN;
+  if (secretArn) {
+    if (!/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(secretArn)) {
+      throw new ConfigurationError('invalid_setting', 'NOCREDS_CURSOR_KEY_SECRET_ARN must be a Secrets Manager secret ARN.');
+    }
+    return { secretArn };
+  }
+  if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigurationError('missing_setting', 'NOCREDS_CURSOR_KEY_SECRET_ARN must be set in Lambda: every instance must accept the cursors of the others.');
+  }
+  return { random: true };
+}
+
+/** The shortest secret accepted as a cursor key: 32 characters (infra generates 64). */
+export const MIN_CURSOR_SECRET_LENGTH = 32;
+
+/** A fixed-length HMAC key derived from the secret's text, whatever its alphabet. */
+export function cursorKeyFromSecret(secret: string): Buffer {
+  if (secret.length < MIN_CURSOR_SECRET_LENGTH) {
+    throw new ConfigurationError('invalid_setting', `The cursor-key secret must be a random string of at least ${MIN_CURSOR_SECRET_LENGTH} characters.`);
+  }
+  return createHash('sha256').update('nocreds-cursor-v1\n').update(secret, 'utf8').digest();
+}
+
+export function randomCursorKey(): Buffer {
+  return randomBytes(32);
+}
+
+/** Log levels the functions accept (NOCREDS_LOG_LEVEL); the audit lines of decisions are INFO. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export function logLevelFrom(env: Env = process.env): LogLevelName {
+  const text = (env.NOCREDS_LOG_LEVEL || env.POWERTOOLS_LOG_LEVEL || 'INFO').toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigurationError('invalid_setting', `NOCREDS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
+  return text as LogLevelName;
+}
+
+/** X-Ray tracing (NOCREDS_TRACING=true, set by infra with the construct's `tracing` prop); off by default. */
+export function tracingFrom(env: Env = process.env): boolean {
+  const text = env.NOCREDS_TRACING ?? 'false';
+  if (text !== 'true' && text !== 'false') throw new ConfigurationError('invalid_setting', 'NOCREDS_TRACING must be "true" or "false".');
+  return text === 'true';
 }
 
 function pendingGraceSeconds(env: Env): number {

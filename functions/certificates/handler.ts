@@ -6,6 +6,7 @@ import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator'
 import { logger } from '../../shared/adapters/logger';
 import { PcaCertificateAuthority } from '../../shared/adapters/pca-certificate-authority';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
+import { observeClient } from '../../shared/adapters/telemetry';
 import { loadConfig, sdkClientConfig } from '../../shared/config';
 import { NotFoundError } from '../../shared/domain/errors';
 import { errorResponse } from '../../shared/http/errors';
@@ -16,8 +17,8 @@ import { certificatesRoutes, routeOf } from './routes';
 const config = loadConfig();
 const routes = certificatesRoutes({
   grants: config.grants,
-  ca: new PcaCertificateAuthority(new ACMPCAClient(sdkClientConfig(config)), systemClock),
-  leases: new DynamoLeaseStore(new DynamoDBClient(sdkClientConfig(config)), config.tableName),
+  ca: new PcaCertificateAuthority(observeClient(new ACMPCAClient(sdkClientConfig(config)), 'PCA'), systemClock),
+  leases: new DynamoLeaseStore(observeClient(new DynamoDBClient(sdkClientConfig(config)), 'DynamoDB'), config.tableName),
   clock: systemClock,
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,

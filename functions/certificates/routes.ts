@@ -61,7 +61,8 @@ export function certificateBody(result: Extract<IssueCertificateResult, { status
 }
 
 export function certificatesRoutes(deps: CertificatesRouteDeps) {
-  const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId }) => {
+  const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId, audit }) => {
+    audit.note({ profile: body.profile });
     if (body.as !== undefined && body.dryRun !== true) {
       throw new ValidationError('as_requires_dry_run', '"as" (deciding for another identity) is only accepted with "dryRun": true.', { details: { field: 'as' } });
     }
@@ -71,6 +72,7 @@ export function certificatesRoutes(deps: CertificatesRouteDeps) {
       return dryRunResponse(await dryRunCertificate(deps.grants, subject.identity, input, subject.described), requestId, 201);
     }
     const result = await issueCertificate(deps, { identity, requestId, ...input });
+    audit.issued(result.lease);
     const location = `/v1/leases/${result.leaseId}`;
     if (result.status === 'pending') {
       const pending: z.infer<typeof pendingCertificateAnswerSchema> = { leaseId: result.leaseId, status: 'pending', location };

@@ -4,6 +4,7 @@ import { DynamoLeaseStore } from '../../shared/adapters/dynamo-lease-store';
 import { brokerAuthenticator } from '../../shared/adapters/broker-authenticator';
 import { brokerRoleAssumer } from '../../shared/adapters/broker-role-assumer';
 import { logger } from '../../shared/adapters/logger';
+import { observeClient } from '../../shared/adapters/telemetry';
 import { systemClock, ulidGenerator } from '../../shared/adapters/system';
 import { loadVendingConfig, sdkClientConfig } from '../../shared/config';
 import type { HttpEvent } from '../../shared/http/event';
@@ -18,7 +19,7 @@ const { roleAssumer, issuer } = brokerRoleAssumer(config, new STSClient(sdkClien
 const routes = credentialsRoutes({
   grants: config.grants,
   roleAssumer,
-  leases: new DynamoLeaseStore(new DynamoDBClient(sdkClientConfig(config)), config.tableName),
+  leases: new DynamoLeaseStore(observeClient(new DynamoDBClient(sdkClientConfig(config)), 'DynamoDB'), config.tableName),
   clock: systemClock,
   ids: ulidGenerator(),
   retentionSeconds: config.leaseRetentionSeconds,

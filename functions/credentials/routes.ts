@@ -76,7 +76,8 @@ export function credentialsBody(result: VendedCredentials): z.infer<typeof crede
 
 /** POST /v1/credentials and GET /v1/credentials/container. */
 export function credentialsRoutes(deps: CredentialsRouteDeps) {
-  const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId }) => {
+  const vend = httpRoute({ authenticator: deps.authenticator, body: vendRequestSchema }, async ({ identity, body, requestId, audit }) => {
+    audit.note({ role: body.role });
     if (body.as !== undefined && body.dryRun !== true) {
       throw new ValidationError('as_requires_dry_run', '"as" (deciding for another identity) is only accepted with "dryRun": true.', { details: { field: 'as' } });
     }
@@ -91,16 +92,19 @@ export function credentialsRoutes(deps: CredentialsRouteDeps) {
       return dryRunResponse(dryRunCredentials(deps.grants, subject.identity, input, subject.described), requestId, 201);
     }
     const result = await vendCredentials(deps, { identity, requestId, ...input, fresh: body.fresh });
+    audit.issued(result.lease);
     return json(201, credentialsBody(result), { ...NO_STORE, location: `/v1/leases/${result.leaseId}` });
   });
 
   // The container-credentials format, so any AWS SDK works with AWS_CONTAINER_CREDENTIALS_FULL_URI
   // and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE alone; the token arrives as the raw Authorization value.
-  const container = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, requestId }) => {
+  const container = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, requestId, audit }) => {
     const role = queryParam(event, 'role');
     if (!role) throw new ValidationError('missing_field', 'The query parameter "role" is required, e.g. ?role=arn:aws:iam::123456789012:role/NAME.', { details: { field: 'role' } });
     if (!ROLE_ARN.test(role)) throw new ValidationError('invalid_field', 'The query parameter "role" must be a role ARN.', { details: { field: 'role' } });
+    audit.note({ role });
     const result = await vendCredentials(deps, { identity, requestId, roleArn: role });
+    audit.issued(result.lease);
     const answer: z.infer<typeof containerCredentialsAnswerSchema> = {
       AccessKeyId: result.accessKeyId,
       SecretAccessKey: result.secretAccessKey,

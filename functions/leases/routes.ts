@@ -146,8 +146,9 @@ export function leasesRoutes(deps: LeasesRouteDeps) {
     return json(200, answer, { 'cache-control': 'no-store' });
   });
 
-  const get = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity }) => {
+  const get = httpRoute({ authenticator: deps.authenticator }, async ({ event, identity, audit }) => {
     const result = await getLease(deps, { identity, leaseId: leaseId(event) });
+    audit.lease(result.lease);
     const certificate = result.certificate
       ? {
           certificate: result.certificate.certificate,
@@ -160,13 +161,14 @@ export function leasesRoutes(deps: LeasesRouteDeps) {
     return json(200, answer, { 'cache-control': 'no-store' });
   });
 
-  const revoke = optionalBodyRoute(deps, revokeBodySchema, async ({ event, identity, body }) => {
+  const revoke = optionalBodyRoute(deps, revokeBodySchema, async ({ event, identity, body, audit }) => {
     const result = await revokeLease(deps, { identity, leaseId: leaseId(event), reason: body?.reason ?? undefined });
+    audit.lease(result.lease);
     const answer: z.infer<typeof revokeAnswerSchema> = { lease: leaseView(result.lease), effect: result.effect };
     return json(200, answer, { 'cache-control': 'no-store' });
   });
 
-  const renew = optionalBodyRoute(deps, renewBodySchema, async ({ event, identity, body, requestId }) => {
+  const renew = optionalBodyRoute(deps, renewBodySchema, async ({ event, identity, body, requestId, audit }) => {
     const result = await renewLease(deps, {
       identity,
       requestId,
@@ -175,6 +177,7 @@ export function leasesRoutes(deps: LeasesRouteDeps) {
       policy: body?.policy === undefined ? undefined : parseSessionPolicy(body.policy),
       policyArns: body?.policyArns,
     });
+    audit.issued(result.lease);
     const location = { location: `/v1/leases/${result.lease.leaseId}` };
     if (result.kind === 'credentials') {
       const renewed: z.infer<typeof renewAnswerSchema> = { ...credentialsBody(result.credentials), renewedFrom: result.previous.leaseId };

@@ -6,11 +6,11 @@
  *                             BrokerFunction deploys when it runs from here (see PREBUNDLED_DIR);
  *   dist/types                declarations from tsc.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BROKER_FUNCTION_NAMES, BUNDLING, entryOf, localBundleOptions } from '../../infra/broker-function';
+import { BROKER_FUNCTION_NAMES, BUNDLING, entryOf, localBundleOptions, tracerBundleCommand } from '../../infra/broker-function';
 import { checkPackageManifest, externalPackages, readPackageJson, REPO_ROOT } from '../build-support';
 
 const dir = __dirname;
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
       build({ ...localBundleOptions(entryOf(name), join(dir, 'dist/functions', name, 'index.js')), target: BUNDLING.target, sourcemap: true, sourcesContent: BUNDLING.sourcesContent, logLevel: 'warning' }),
     ),
   );
+  // The Powertools tracer, copied beside a function only with `tracing: true` (infra/broker-function.ts).
+  execSync(tracerBundleCommand(join(dir, 'dist/functions')));
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
 

@@ -4,8 +4,9 @@ import type * as z from 'zod/mini';
 import { DependencyUnavailableError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import { parseUntrustedJson } from '../domain/json-input';
-import { logger as defaultLogger } from '../adapters/logger';
+import { telemetry as defaultTelemetry } from '../adapters/telemetry';
 import { reportAnswer } from './answers';
+import { decisionRecord, type DecisionContext, type DecisionRecorder, type RequestTelemetry } from './audit';
 import type { Authenticator } from './authenticator';
 import { errorResponse, isServerFault } from './errors';
 import { header, requestIdOf, type HttpEvent, type HttpResult } from './event';
@@ -34,6 +35,8 @@ export interface RouteInput<B> {
   readonly identity: Identity;
   readonly body: B;
   readonly requestId: string;
+  /** The request's decision record (one log line, metrics, trace annotations): tell it what was asked and given. */
+  readonly audit: DecisionRecorder;
 }
 
 export interface RouteOptions<B> {
@@ -41,26 +44,23 @@ export interface RouteOptions<B> {
   /** Routes that take a JSON body name its schema; others get `undefined`. */
   readonly body?: z.ZodMiniType<B>;
   readonly maxBodyBytes?: number;
-  readonly logger?: Pick<typeof defaultLogger, 'error' | 'warn' | 'info' | 'appendKeys' | 'resetKeys'>;
+  /** Logger, metrics and tracing (shared/adapters/telemetry.ts unless a test gives its own). */
+  readonly telemetry?: RequestTelemetry;
 }
 
-interface RouteContext extends Context {
+interface RouteContext extends Context, DecisionContext {
   caller?: Identity;
   parsedBody?: unknown;
 }
 
 type Request = middy.Request<HttpEvent, HttpResult, Error, RouteContext>;
 
-/** Turns every error into the API's error body; internals are logged, never returned. */
-function errorEnvelope(log: NonNullable<RouteOptions<unknown>['logger']>): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
+/** Turns every error into the API's error body; internals are logged (by the decision record), never returned. */
+function errorEnvelope(): MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext> {
   return {
     name: 'errorEnvelope',
     onError: async (request: Request) => {
-      const requestId = requestIdOf(request.event);
-      const error = request.error;
-      if (isServerFault(error)) log.error('request failed', { requestId, error: error as Error });
-      else log.info('request rejected', { requestId, code: (error as { code?: string }).code });
-      request.response = errorResponse(error, requestId);
+      request.response = errorResponse(request.error, requestIdOf(request.event));
     },
   };
 }
@@ -133,19 +133,22 @@ export function validationErrorFrom(error: z.core.$ZodError): ValidationError {
 }
 
 /**
- * One HTTP route: error envelope (outermost), body limits, authentication, JSON body parsing and
- * validation, then `handle`. `handle` maps the typed request onto a use case and its result onto
- * a response; nothing else.
+ * One HTTP route: telemetry (Lambda context on the logger, metrics, tracing), the decision record
+ * (one audit line per request, shared/http/audit.ts), error envelope, body limits, authentication,
+ * JSON body parsing and validation, then `handle`. `handle` maps the typed request onto a use case
+ * and its result onto a response, and tells `audit` what was asked and given; nothing else.
  */
 export function httpRoute<B = undefined>(options: RouteOptions<B>, handle: (input: RouteInput<B>) => Promise<HttpResult>) {
-  const log = options.logger ?? defaultLogger;
+  const telemetry = options.telemetry ?? defaultTelemetry;
   const chain = middy<HttpEvent, HttpResult, Error, RouteContext>(
-    async (event: HttpEvent, context: RouteContext) => handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event) }),
+    async (event: HttpEvent, context: RouteContext) =>
+      handle({ event, identity: context.caller as Identity, body: context.parsedBody as B, requestId: requestIdOf(event), audit: context.decision as DecisionRecorder }),
     { timeoutEarlyInMillis: DEADLINE_RESERVE_MS, timeoutEarlyResponse: deadlineExceeded },
   )
-    // First in, so its onError runs last: it sees what errorEnvelope made of an error.
-    .use(answerReport())
-    .use(errorEnvelope(log));
+    // First in, so its after/onError run last: it sees what the error envelope made of an error.
+    .use(answerReport());
+  for (const middleware of telemetry.middlewares) chain.use(middleware as MiddlewareObj<HttpEvent, HttpResult, Error, RouteContext>);
+  chain.use(decisionRecord(telemetry)).use(errorEnvelope());
   if (options.body) chain.use(bodyLimits(options.maxBodyBytes ?? MAX_BODY_BYTES));
   chain.use(authenticate(options.authenticator));
   if (options.body) chain.use(jsonBody(options.body));
@@ -156,8 +159,15 @@ export function httpRoute<B = undefined>(options: RouteOptions<B>, handle: (inpu
  * A route anyone may call, without authentication or a body: only for answers that are the same
  * for every caller and secret to none (the API document). Same error envelope and answer report.
  */
-export function publicRoute(handle: (input: { readonly event: HttpEvent; readonly requestId: string }) => Promise<HttpResult>, options: Pick<RouteOptions<undefined>, 'logger'> = {}) {
+export function publicRoute(handle: (input: { readonly event: HttpEvent; readonly requestId: string }) => Promise<HttpResult>, options: Pick<RouteOptions<undefined>, 'telemetry'> = {}) {
+  const telemetry = options.telemetry ?? defaultTelemetry;
   return middy<HttpEvent, HttpResult, Error, RouteContext>(async (event: HttpEvent) => handle({ event, requestId: requestIdOf(event) }))
     .use(answerReport())
-    .use(errorEnvelope(options.logger ?? defaultLogger));
+    .use({
+      name: 'logServerFault',
+      onError: async (request: Request) => {
+        if (isServerFault(request.error)) telemetry.logger.error('request failed', { requestId: requestIdOf(request.event), error: request.error as Error });
+      },
+    })
+    .use(errorEnvelope());
 }

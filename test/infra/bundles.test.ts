@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { build, type Metafile } from 'esbuild';
-import { BROKER_FUNCTION_NAMES, BUNDLING, PROJECT_ROOT, entryOf, type BrokerFunctionName } from '../../infra/broker-function';
+import { BROKER_FUNCTION_NAMES, BUNDLING, PROJECT_ROOT, TRACER_BUNDLE, entryOf, tracerBundleCommand, type BrokerFunctionName } from '../../infra/broker-function';
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
 import { stageGrantPolicy } from '../../infra/grant-policy-asset';
 import { Nocreds, brokerEnvironment } from '../../infra/nocreds';
@@ -73,7 +73,7 @@ describe.each(BROKER_FUNCTION_NAMES)('function %s', (name) => {
           tableName: 'leases',
           eventBusName: 'nocreds',
           reportBucket: 'nocreds-audit',
-          cursorKey: 'k'.repeat(64),
+          cursorKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:nocreds-cursor-key-AbCdEf',
           revocation: false,
           serverId: 'nocreds-test',
           logLevel: 'ERROR',
@@ -82,6 +82,8 @@ describe.each(BROKER_FUNCTION_NAMES)('function %s', (name) => {
         // infra/reconciler.ts adds the broker's role ARNs to the reconciler's environment.
         ...(name === 'reconciler' ? { NOCREDS_BROKER_ROLE_ARNS: 'arn:aws:iam::111122223333:role/broker-credentials,arn:aws:iam::111122223333:role/broker-leases' } : {}),
         NOCREDS_GRANT_POLICY_FILE: join(assets[name]!, 'grants.json'),
+        // The leases function reads its cursor key at init: a closed loopback port, so no call leaves this machine.
+        NOCREDS_AWS_ENDPOINT: 'http://127.0.0.1:9',
         NODE_OPTIONS: '--enable-source-maps',
       },
       encoding: 'utf8',
@@ -126,5 +128,46 @@ describe('credentials bundle', () => {
   it('carries the STS and DynamoDB clients it uses, not the runtime copy', () => {
     expect(inputs().some((input) => input.includes('node_modules/@aws-sdk/client-sts/'))).toBe(true);
     expect(inputs().some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+  });
+});
+
+describe('tracing', () => {
+  it('keeps the tracer out of every bundle; with tracing, it is a file of its own beside the handler, loaded at init only then', () => {
+    if (synthError) throw synthError;
+    const asset = assets.credentials!;
+    // The stack here has no tracing: no tracer file, and no X-Ray SDK inside the bundle.
+    expect(existsSync(join(asset, TRACER_BUNDLE))).toBe(false);
+    expect(readFileSync(join(asset, 'index.js'), 'utf8')).not.toMatch(/AWSXRay|aws-xray-sdk/);
+    // What the stack's afterBundling hook does when tracing is on.
+    const traced = mkdtempSync(join(tmpdir(), 'nocreds-traced-'));
+    try {
+      for (const file of ['index.js', 'grants.json']) copyFileSync(join(asset, file), join(traced, file));
+      execSync(tracerBundleCommand(traced), { stdio: 'pipe' });
+      const loadsTracer = (tracing: boolean) => {
+        const run = spawnSync(
+          process.execPath,
+          ['-e', `require('./index.js'); setTimeout(() => console.log(Object.keys(require.cache).some((k) => k.endsWith(${JSON.stringify(TRACER_BUNDLE)}))), 300)`],
+          {
+            cwd: traced,
+            encoding: 'utf8',
+            timeout: 20_000,
+            env: {
+              PATH: process.env.PATH,
+              AWS_REGION: 'eu-west-1',
+              NOCREDS_TABLE_NAME: 'leases',
+              NOCREDS_GRANT_POLICY_FILE: join(traced, 'grants.json'),
+              NOCREDS_LOG_LEVEL: 'ERROR',
+              ...(tracing ? { NOCREDS_TRACING: 'true' } : {}),
+            },
+          },
+        );
+        if (run.status !== 0) throw new Error(run.stderr);
+        return run.stdout.trim();
+      };
+      expect(loadsTracer(false)).toBe('false');
+      expect(loadsTracer(true)).toBe('true');
+    } finally {
+      rmSync(traced, { recursive: true, force: true });
+    }
   });
 });

@@ -171,7 +171,7 @@ function leaseWriterRequests(d: Deployed, name: BrokerFunctionName): Array<[Requ
 describe('every function role', () => {
   const names: BrokerFunctionName[] = ['credentials', 'whoami', 'certificates', 'leases', 'renewal', 'audit', 'reconciler'];
 
-  it.each(names)('%s writes to its own log group only, reads no secret and cannot raise its own privileges', async (name) => {
+  it.each(names)('%s writes to its own log group only, reads no secret but the cursor key (leases) and cannot raise its own privileges', async (name) => {
     for (const d of [MINIMAL, FULL]) {
       const own = d.arn(d.b.broker.functions[name].logGroup).replace(/:\*$/, '');
       const other = d.arn(d.b.broker.functions[name === 'whoami' ? 'credentials' : 'whoami'].logGroup).replace(/:\*$/, '');
@@ -181,8 +181,8 @@ describe('every function role', () => {
         [{ action: 'logs:PutLogEvents', resource: `${own}:log-stream:2024/01/01/[$LATEST]abc` }, 'Allowed'],
         [{ action: 'logs:PutLogEvents', resource: `${other}:log-stream:2024/01/01/[$LATEST]abc` }, 'ImplicitlyDenied'],
         [{ action: 'logs:CreateLogGroup', resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:anything` }, 'ImplicitlyDenied'],
-        // The cursor key reaches the functions through CloudFormation at deploy, never by a call.
-        [{ action: 'secretsmanager:GetSecretValue', resource: d.arn(d.b.broker.cursorKey) }, 'ImplicitlyDenied'],
+        // Only the leases function reads the cursor key (at init, through Powertools Parameters).
+        [{ action: 'secretsmanager:GetSecretValue', resource: d.arn(d.b.broker.cursorKey) }, name === 'leases' ? 'Allowed' : 'ImplicitlyDenied'],
         // The functions that may touch opted-in roles carry an explicit deny on the broker's own roles.
         [{ action: 'iam:PutRolePolicy', resource: ownRole }, ['credentials', 'leases', 'renewal', 'reconciler'].includes(name) ? 'ExplicitlyDenied' : 'ImplicitlyDenied'],
         ...each(['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole'], ownRole, 'ImplicitlyDenied'),

@@ -3,6 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { createTableInput } from '../../shared/adapters/dynamo-lease-store';
+import { REQUEST_METRICS } from '../../shared/http/request-metrics';
 import { METRIC_NAMESPACE } from '../../shared/use-cases/run-audit';
 import { BROKER_FUNCTION_NAMES, entryOf, type BrokerFunctionName } from '../../infra/broker-function';
 import { BrokeredRoleOptIn } from '../../infra/brokered-role';
@@ -96,12 +97,15 @@ describe('functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
       });
       expect('NOCREDS_REPORT_BUCKET' in fn.Environment.Variables).toBe(name === 'audit');
-      // The cursor key is resolved from Secrets Manager at deploy, never written into the template.
-      if (['leases', 'renewal', 'audit'].includes(name)) {
-        expect(JSON.stringify(fn.Environment.Variables.NOCREDS_CURSOR_KEY)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"\w+"\},":SecretString:::\}\}"\]\]\}$/);
+      // The cursor key is never in the environment, not even as a deploy-time reference: only the
+      // leases function gets the secret's ARN and reads the value at init.
+      expect(JSON.stringify(fn.Environment.Variables)).not.toMatch(/resolve:secretsmanager|NOCREDS_CURSOR_KEY"/);
+      if (name === 'leases') {
+        expect(fn.Environment.Variables.NOCREDS_CURSOR_KEY_SECRET_ARN).toEqual({ Ref: logicalId(minimal.stack, minimal.broker.cursorKey) });
       } else {
-        expect(fn.Environment.Variables.NOCREDS_CURSOR_KEY).toBeUndefined();
+        expect(fn.Environment.Variables.NOCREDS_CURSOR_KEY_SECRET_ARN).toBeUndefined();
       }
+      expect(fn.Environment.Variables.NOCREDS_TRACING).toBeUndefined();
       // API functions must answer before API Gateway's 30 s integration timeout (the others are not behind it).
       if (!['renewal', 'audit', 'reconciler'].includes(name)) expect(fn.Timeout).toBeLessThan(30);
     }
@@ -206,7 +210,28 @@ describe('production props', () => {
       expect(fnProps(minimal, name).TracingConfig).toBeUndefined();
       expect(actionsOf(roleStatements(full, name))).toEqual(expect.arrayContaining(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']));
       expect(actionsOf(roleStatements(minimal, name)).filter((a) => a.startsWith('xray:'))).toEqual([]);
+      // The functions load the Powertools tracer only when told to (it adds nothing to cold start otherwise).
+      expect(fnProps(full, name).Environment.Variables.NOCREDS_TRACING).toBe('true');
+      expect(fnProps(minimal, name).Environment.Variables.NOCREDS_TRACING).toBeUndefined();
     }
+  });
+
+  it('keeps the cursor key in a generated Secrets Manager secret (on the customer-managed key when given) that only the leases function may read', () => {
+    for (const b of [minimal, full]) {
+      const secretId = logicalId(b.stack, b.broker.cursorKey);
+      const secret = b.template.findResources('AWS::SecretsManager::Secret')[secretId]!.Properties;
+      expect(secret.GenerateSecretString).toEqual({ PasswordLength: 64, ExcludePunctuation: true });
+      expect(secret.SecretString).toBeUndefined();
+      if (b === full) expect(secret.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(full.stack, full.broker.encryptionKey!), 'Arn'] });
+      else expect(secret.KmsKeyId).toBeUndefined();
+      for (const name of BROKER_FUNCTION_NAMES) {
+        const reads = roleStatements(b, name).filter((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue'));
+        if (name === 'leases') expect(reads.map((st) => st.Resource)).toEqual([{ Ref: secretId }]);
+        else expect(reads).toEqual([]);
+      }
+    }
+    // With the key, reading the secret means decrypting with it (through Secrets Manager only).
+    expect(actionsOf(roleStatements(full, 'leases'))).toContain('kms:Decrypt');
   });
 
   it('applies log retention and log level', () => {
@@ -572,28 +597,35 @@ describe('alarms and dashboard', () => {
     });
   });
 
-  it('counts vends and denials from both APIs\' access logs (route and status)', () => {
-    for (const api of [minimal.broker.api, minimal.broker.iamApi]) {
-      const accessLogs = { Ref: logicalId(minimal.stack, minimal.broker.node.findChild(`${api.node.id}AccessLogs`)) };
-      minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: accessLogs,
-        FilterPattern: '{ (($.routeKey = "POST /v1/credentials") || ($.routeKey = "GET /v1/credentials/container")) && ($.status = "2*") }',
-        MetricTransformations: [Match.objectLike({ MetricName: 'Vends' })],
-      });
-      minimal.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: accessLogs,
-        FilterPattern: Match.stringLikeRegexp('\\$\\.status = "403"'),
-        MetricTransformations: [Match.objectLike({ MetricName: 'VendDenials' })],
-      });
-    }
-  });
-
-  it('shows vends, denials, latency p50/p99 per function and the audit findings on one dashboard', () => {
+  it('charts the metrics the API functions publish: vends, denials (by code), reuse rate, latency p50/p99 per dependency, cold starts', () => {
     minimal.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const [dashboard] = Object.values(minimal.template.findResources('AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(minimal.stack.resolve(dashboard!.Properties.DashboardBody));
-    for (const title of ['Vends and denials', 'Function duration p50', 'Function duration p99', 'API latency p50 / p99', 'Audit (daily)', 'Alarms']) expect(body).toContain(title);
-    for (const metric of ['Vends', 'VendDenials', 'CertificatesIssued', 'LeasesStuckPending', 'ActiveLeases']) expect(body).toContain(`\\"${metric}\\"`);
+    const body = JSON.parse(minimal.stack.resolve(dashboard!.Properties.DashboardBody)['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as {
+      widgets: { properties: { title: string; metrics?: unknown[][] } }[];
+    };
+    const widget = (title: string) => {
+      const found = body.widgets.find((w) => w.properties.title === title);
+      if (!found) throw new Error(`no widget "${title}"; have: ${body.widgets.map((w) => w.properties.title).join(', ')}`);
+      return JSON.stringify(found.properties.metrics);
+    };
+    // The names and dimension the functions publish with (shared/http/request-metrics.ts), not copies.
+    const series = (name: string) => JSON.stringify(['nocreds', name, 'service', 'nocreds']).slice(1, -1);
+    for (const name of [REQUEST_METRICS.vends, REQUEST_METRICS.denials, REQUEST_METRICS.certificatesIssued]) expect(widget('Vends, denials, certificates issued')).toContain(series(name));
+    const reuse = widget('Session reuse rate (%)');
+    expect(reuse).toContain('IF(hits + misses > 0, 100 * hits / (hits + misses), 0)');
+    for (const name of [REQUEST_METRICS.reuseHits, REQUEST_METRICS.reuseMisses]) expect(reuse).toContain(series(name));
+    const latency = widget('AWS call latency p50 / p99 (ms, retries included)');
+    for (const name of ['StsLatency', 'PcaLatency', 'DynamoDbLatency']) {
+      for (const stat of ['p50', 'p99']) expect(latency).toMatch(new RegExp(`"${name}","service","nocreds",\\{[^}]*"stat":"${stat}"`));
+    }
+    expect(widget('Denials by code')).toContain(`SEARCH('{nocreds,Code,service} MetricName=\\"Denials\\"', 'Sum', 300)`);
+    expect(widget('Failures by code')).toContain(`MetricName=\\"Failures\\"`);
+    expect(widget('Cold starts')).toContain(`SEARCH('{nocreds,function_name,service} MetricName=\\"ColdStart\\"', 'Sum', 300)`);
+    for (const title of ['Function duration p50', 'Function duration p99', 'API latency p50 / p99', 'Audit (daily)', 'Alarms']) widget(title);
+    // Vends are counted once, by the functions: no access-log metric filter duplicates them any more.
+    const filtered = Object.values(minimal.template.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricName);
+    expect(filtered).not.toContain('Vends');
+    expect(filtered).not.toContain('VendDenials');
   });
 });
 

@@ -6,7 +6,7 @@ import { httpRoute, publicRoute } from '../../../../shared/http/route';
 import { httpEvent, lambdaContext } from '../../../support/http-events';
 
 const anyone = { authenticate: async () => ({ kind: 'oidc', caller: 'c' }) } as unknown as Authenticator;
-const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, appendKeys: () => undefined, resetKeys: () => undefined };
+const quiet = { middlewares: [], logger: { error: () => undefined, info: () => undefined }, count: () => undefined, annotate: () => undefined };
 
 describe('answer observers', () => {
   const seen: RouteAnswer[] = [];
@@ -18,13 +18,13 @@ describe('answer observers', () => {
   afterEach(() => stop());
 
   it('see a route\'s answer with its request line', async () => {
-    const route = httpRoute({ authenticator: anyone, logger: quiet }, async () => json(200, { ok: true }));
+    const route = httpRoute({ authenticator: anyone, telemetry: quiet }, async () => json(200, { ok: true }));
     await route(httpEvent({ method: 'GET', path: '/v1/whoami' }), lambdaContext);
     expect(seen).toEqual([{ method: 'GET', path: '/v1/whoami', result: expect.objectContaining({ statusCode: 200, body: '{"ok":true}' }) }]);
   });
 
   it('see an error as the caller gets it, after the error envelope', async () => {
-    const route = httpRoute({ authenticator: anyone, logger: quiet }, async () => {
+    const route = httpRoute({ authenticator: anyone, telemetry: quiet }, async () => {
       throw new ValidationError('invalid_field', 'no');
     });
     const result = await route(httpEvent({ method: 'POST', path: '/v1/credentials', body: {} }), lambdaContext);
@@ -33,7 +33,7 @@ describe('answer observers', () => {
   });
 
   it('see a public route\'s answers too, and stop when told', async () => {
-    const route = publicRoute(async () => json(200, {}), { logger: quiet });
+    const route = publicRoute(async () => json(200, {}), { telemetry: quiet });
     await route(httpEvent({ method: 'GET', path: '/v1/openapi.json' }), lambdaContext);
     stop();
     await route(httpEvent({ method: 'GET', path: '/v1/openapi.json' }), lambdaContext);
