@@ -32,6 +32,8 @@ function checkMandatoryBeforeAction(command: Command): void {
   if (mandatory.length > 0) {
     command.hook('preAction', (_hooked, actionCommand) => {
       if (actionCommand !== command) return;
+      // A dry run writes nothing: the output files it would need are not required.
+      if (command.getOptionValue('dryRun') === true) return;
       const missing = mandatory.find((option) => command.getOptionValue(option.attributeName()) === undefined);
       if (missing) command.error(`error: required option '${missing.flags}' not specified`, { exitCode: EXIT_CODES.usage, code: 'commander.missingMandatoryOptionValue' });
     });
@@ -84,8 +86,8 @@ Examples:
   $ nocreds --iam --debug whoami`,
   );
 
-  registerCredentialsCommand(program, io);
-  registerCertificateCommand(program, io);
+  registerCredentialsCommand(program, io, exit);
+  registerCertificateCommand(program, io, exit);
 
   program
     .command('whoami')

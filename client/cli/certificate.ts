@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import type { BrokerClient } from '../broker-client';
 import { NocredsClientError } from '../errors';
 import { brokerFrom, collect, debugFor, positiveInt, usage, type CliIo, type Debug } from './context';
+import { printDryRun } from './credentials';
 
 /** POST /v1/certificates (201 issued, 202 pending), POST /v1/leases/{id}/renew and GET /v1/leases/{id} answers. */
 export interface IssuedCertificate {
@@ -97,9 +98,10 @@ interface CertificateFlags {
   validity?: number;
   wait: number;
   force?: boolean;
+  dryRun?: boolean;
 }
 
-export function registerCertificateCommand(program: Command, io: CliIo): void {
+export function registerCertificateCommand(program: Command, io: CliIo, exit: (code: number) => void = () => undefined): void {
   program
     .command('certificate')
     .description('make a key here, send its CSR, and write the key, certificate and chain')
@@ -115,6 +117,7 @@ export function registerCertificateCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--validity <seconds>', 'requested validity').argParser(positiveInt('--validity')))
     .addOption(new Option('--wait <seconds>', 'how long to wait for the CA to sign').default(60).argParser(positiveInt('--wait')))
     .option('--force', 'replace an existing --key-out file')
+    .option('--dry-run', 'ask the broker what certificate it would issue (names, validity, profile) for a fresh key; writes nothing (exit 0 allowed, 1 refused)')
     .addHelpText(
       'after',
       `
@@ -127,13 +130,18 @@ Examples:
     .action(async (opts: CertificateFlags, command: Command) => {
       if (!opts.commonName && !opts.dns && !opts.uri && !opts.ip) throw usage('Name the certificate: --common-name, --dns, --uri or --ip.');
       // Before the broker is asked: a refusal must not leave an issued certificate and its lease behind.
-      if (!opts.force && (await access(opts.keyOut).then(() => true, () => false))) throw keyExists(opts.keyOut);
+      if (!opts.dryRun && !opts.force && (await access(opts.keyOut).then(() => true, () => false))) throw keyExists(opts.keyOut);
       const debug = debugFor(command, io);
       const { broker } = await brokerFrom(command, io, debug);
       const { generateKeyAndCsr } = await import('../key-and-csr');
       const started = Date.now();
       const { keyPem, csrPem } = await generateKeyAndCsr(opts.keyType as never, { commonName: opts.commonName, dns: opts.dns, uris: opts.uri, ips: opts.ip });
       debug(`made a ${opts.keyType} key and its CSR in ${Date.now() - started} ms`);
+      if (opts.dryRun) {
+        const body = { csr: csrPem, ...(opts.profile ? { profile: opts.profile } : {}), ...(opts.validity ? { validitySeconds: opts.validity } : {}), dryRun: true };
+        exit(printDryRun(io, await broker.call<Record<string, unknown>>('POST', '/v1/certificates', { body })));
+        return;
+      }
       const first = await broker
         .call<IssuedCertificate>('POST', '/v1/certificates', {
           body: { csr: csrPem, ...(opts.profile ? { profile: opts.profile } : {}), ...(opts.validity ? { validitySeconds: opts.validity } : {}) },

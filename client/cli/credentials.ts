@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { CredentialCache, cacheKey, defaultCacheDir } from '../credential-cache';
 import { credentialsFromResponse } from '../provider';
-import { brokerFrom, debugFor, positiveInt, usage, type CliIo } from './context';
+import { brokerFrom, debugFor, EXIT_CODES, positiveInt, usage, type CliIo } from './context';
 
 export type CredentialsFormat = 'process' | 'env' | 'json';
 
@@ -14,6 +14,7 @@ interface CredentialsFlags {
   cache?: boolean;
   cacheDir?: string;
   fresh?: boolean;
+  dryRun?: boolean;
 }
 
 function shellQuote(value: string): string {
@@ -37,10 +38,16 @@ export function printCredentials(io: CliIo, answer: Record<string, unknown>, for
   }
 }
 
+/** Prints a dry run's answer (the broker's, or `grants explain`'s) and returns the exit code: 0 allowed, 1 refused. */
+export function printDryRun(io: CliIo, answer: Record<string, unknown>): number {
+  io.stdout(`${JSON.stringify(answer, null, 2)}\n`);
+  return answer.allowed === true ? EXIT_CODES.ok : EXIT_CODES.failure;
+}
+
 export const credentialsFormatOption = () =>
   new Option('--format <format>', 'output: process (credential_process JSON), env (shell exports), json (the broker answer)').choices(['process', 'env', 'json']).default('process');
 
-export function registerCredentialsCommand(program: Command, io: CliIo): void {
+export function registerCredentialsCommand(program: Command, io: CliIo, exit: (code: number) => void = () => undefined): void {
   program
     .command('credentials')
     .description('vend STS credentials for a role (use as credential_process)')
@@ -51,13 +58,15 @@ export function registerCredentialsCommand(program: Command, io: CliIo): void {
     .option('--cache', 'reuse credentials cached on disk while more than 10 minutes remain')
     .addOption(new Option('--cache-dir <dir>', 'cache directory (implies --cache; default ~/.cache/nocreds)').env('NOCREDS_CACHE_DIR'))
     .option('--fresh', 'a new session: skip the cache and the broker\'s session reuse (the answer still goes into the cache)')
+    .option('--dry-run', 'ask the broker what it would decide and send to STS, without a lease or credentials (exit 0 allowed, 1 refused)')
     .addHelpText(
       'after',
       `
 Examples:
   $ eval "$(nocreds credentials --role arn:aws:iam::123456789012:role/team-a-app --format env)"
   $ nocreds credentials --role arn:aws:iam::123456789012:role/team-a-app --cache    # in ~/.aws/config: credential_process = nocreds ... credentials ...
-  $ nocreds credentials --role arn:aws:iam::123456789012:role/team-a-app --format json --duration 900 --policy-file narrow.json`,
+  $ nocreds credentials --role arn:aws:iam::123456789012:role/team-a-app --format json --duration 900 --policy-file narrow.json
+  $ nocreds credentials --role arn:aws:iam::123456789012:role/team-a-app --dry-run   # the rule, session policy and tags, no credentials`,
     )
     .action(async (opts: CredentialsFlags, command: Command) => {
       const debug = debugFor(command, io);
@@ -71,6 +80,10 @@ Examples:
       }
       const { broker, cacheIdentity } = await brokerFrom(command, io, debug);
       const request = { role: opts.role, ...(opts.duration ? { durationSeconds: opts.duration } : {}), ...(policy === undefined ? {} : { policy }) };
+      if (opts.dryRun) {
+        exit(printDryRun(io, await broker.call<Record<string, unknown>>('POST', '/v1/credentials', { body: { ...request, dryRun: true } })));
+        return;
+      }
       const warn = (message: string) => io.stderr(`nocreds: warning: ${message}\n`);
       const cacheDir = opts.cache || opts.cacheDir ? (opts.cacheDir ?? defaultCacheDir(io.env)) : undefined;
       const cache = cacheDir ? new CredentialCache(cacheDir, { warn }) : undefined;

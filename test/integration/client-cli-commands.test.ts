@@ -234,3 +234,68 @@ describe('the real command', () => {
     expect(missing.stderr).toMatch(/missing\.yaml: cannot be read \(ENOENT\)/);
   });
 });
+
+describe('dry runs and grants explain', () => {
+  test('credentials --dry-run: the decision and the session STS would get; no lease, no credentials; exit 1 when refused', async () => {
+    const mark = requests.length;
+    const before = JSON.parse((await cli('leases', '--output', 'json')).stdout).leases.length as number;
+    const allowed = await cli('credentials', '--role', role, '--dry-run', '--duration', '900');
+    expect(allowed.code).toBe(0);
+    const answer = JSON.parse(allowed.stdout);
+    expect(answer).toMatchObject({ dryRun: true, allowed: true, wouldAnswer: 201, session: { roleArn: role, durationSeconds: 900, roleSessionName: '{leaseId}' } });
+    expect(allowed.stdout).not.toMatch(/secretAccessKey|sessionToken/);
+    const refused = await cli('credentials', '--role', `arn:aws:iam::${stack.accountId}:role/team-b-app`, '--dry-run');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ allowed: false, wouldAnswer: 403, error: { code: 'grant_denied' } });
+    expect(since(mark, 'post', '/v1/credentials')).toHaveLength(2);
+    expect(JSON.parse((await cli('leases', '--output', 'json')).stdout).leases).toHaveLength(before);
+  });
+
+  test('certificate --dry-run needs no output files and writes none', async () => {
+    const answer = await cli('certificate', '--dry-run', '--dns', 'cli-commands.team-a.svc');
+    expect(answer.stderr).toBe('');
+    expect(JSON.parse(answer.stdout)).toMatchObject({ dryRun: true, kind: 'certificate' });
+    expect(answer.code).toBe(JSON.parse(answer.stdout).allowed ? 0 : 1);
+    const missing = await cli('certificate', '--dns', 'cli-commands.team-a.svc');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--key-out <file>' not specified/);
+  });
+
+  test('grants explain decides offline from a policy file for a described identity, as the broker would', async () => {
+    const policy = join(dir, 'explain-grants.yaml');
+    writeFileSync(
+      policy,
+      [
+        'version: 1',
+        'issuers:',
+        '  - { id: eks, url: "https://oidc.eks.example.com/id/X", audiences: [nocreds], preset: kubernetes }',
+        'rules:',
+        '  - id: team-apps',
+        '    callers: [{ oidc: eks, claims: { namespace: "team-*" } }]',
+        '    credentials: { roles: ["arn:aws:iam::111122223333:role/${namespace}-app"], sessionTags: { ns: "${namespace}" } }',
+        '  - id: no-sandbox',
+        '    effect: deny',
+        '    callers: [{ oidc: eks, claims: { namespace: team-sandbox } }]',
+        '',
+      ].join('\n'),
+    );
+    const as = (ns: string) => JSON.stringify({ iss: 'https://oidc.eks.example.com/id/X', sub: `system:serviceaccount:${ns}:api` });
+    const allowed = await command(['grants', 'explain', '--policy', policy, '--as', as('team-a'), '--role', 'arn:aws:iam::111122223333:role/team-a-app']);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({
+      allowed: true,
+      rule: 'team-apps',
+      identity: { caller: 'eks:system:serviceaccount:team-a:api', described: true },
+      session: { tags: expect.arrayContaining([{ key: 'ns', value: 'team-a' }]) },
+    });
+    const denied = await command(['grants', 'explain', '--policy', policy, '--as', as('team-sandbox'), '--role', 'arn:aws:iam::111122223333:role/team-sandbox-app']);
+    expect(denied.code).toBe(1);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ allowed: false, rule: 'no-sandbox', error: { code: 'grant_denied' } });
+    const badIdentity = await command(['grants', 'explain', '--policy', policy, '--as', '{"iss":"https://elsewhere"}', '--role', 'arn:aws:iam::111122223333:role/x']);
+    expect(badIdentity.code).toBe(2);
+    expect(badIdentity.stderr).toMatch(/--as: No issuer in the grant policy has URL or id "https:\/\/elsewhere"/);
+    const nothing = await command(['grants', 'explain', '--policy', policy, '--as', as('team-a')]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/Say what to explain/);
+  });
+});
