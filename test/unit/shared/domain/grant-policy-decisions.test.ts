@@ -97,6 +97,21 @@ describe('which rules apply to a caller', () => {
     // An OIDC identity whose attributes look like an IAM principal is still not an IAM caller.
     expect(ids(policy, oidcIdentity({ arn: role('ops'), sub: role('ops') }, 'nope'))).toEqual([]);
   });
+
+  test('the kind of identity decides which matchers apply, not the fields it happens to carry', () => {
+    const open = policyOf([
+      { id: 'any-iam', callers: [{ iam: '*' }] },
+      { id: 'any-gh', callers: [{ oidc: 'gh' }] },
+    ]);
+    expect(ids(open, session('app'))).toEqual(['any-iam']);
+    expect(ids(open, oidcIdentity({}, 'gh'))).toEqual(['any-gh']);
+    // Defence in depth: an IAM identity carrying an issuer id is still only an IAM caller, and an
+    // OIDC identity carrying a principal ARN is still only an OIDC caller.
+    const iamWithIssuer = { ...session('app'), issuerId: 'gh' } as Parameters<typeof rulesFor>[1];
+    const oidcWithArn = { ...oidcIdentity({}, 'gh'), principalArn: role('app') } as Parameters<typeof rulesFor>[1];
+    expect(ids(open, iamWithIssuer)).toEqual(['any-iam']);
+    expect(ids(open, oidcWithArn)).toEqual(['any-gh']);
+  });
 });
 
 describe('evaluateCredentials', () => {
