@@ -243,6 +243,52 @@ describe('evaluateCredentials', () => {
     expect(allowed(evaluateCredentials(policy, session('x'), role('app'))).grant).toMatchObject({ ruleId: 'first', maxDurationSeconds: 1000 });
   });
 
+  test('property: in any order, the first applicable deny naming the role wins, else the first applicable allow granting it, else deny', () => {
+    // A pool of rules; each run takes a random ordered subset and a random caller and role, and
+    // compares the decision with this statement of the rule, written out independently.
+    const pool = [
+      { id: 'allow-app', effect: 'allow', callers: [{ iam: role('ci-*') }], roles: [role('app-*')] },
+      { id: 'allow-any', effect: 'allow', callers: [{ iam: '*' }], roles: [role('*')] },
+      { id: 'allow-admin', effect: 'allow', callers: [{ iam: role('ops') }], roles: [role('admin')] },
+      { id: 'deny-admin', effect: 'deny', callers: [{ iam: role('ci-*') }], roles: [role('admin*')] },
+      { id: 'deny-ops', effect: 'deny', callers: [{ iam: role('ops') }] },
+      { id: 'deny-app-x', effect: 'deny', callers: [{ iam: '*' }], roles: [role('app-x')] },
+      { id: 'certs-only', effect: 'allow', callers: [{ iam: '*' }] },
+    ] as const;
+    const glob = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(value);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray([...pool]),
+        fc.constantFrom('ci-1', 'ops', 'web'),
+        fc.constantFrom('app-x', 'app-y', 'admin', 'admin-2', 'other'),
+        (rules, callerName, target) => {
+          const policy = policyOf(
+            rules.map((r) =>
+              r.effect === 'deny'
+                ? { id: r.id, effect: 'deny', callers: r.callers, ...('roles' in r ? { credentials: { roles: r.roles } } : {}) }
+                : { id: r.id, callers: r.callers, ...('roles' in r ? { credentials: { roles: r.roles } } : { certificates: { profiles: [profile('p')] } }) },
+            ),
+          );
+          const caller = role(callerName);
+          const applicable = rules.filter((r) => r.callers.some((c) => glob(c.iam, caller)));
+          const denier = applicable.find((r) => r.effect === 'deny' && (!('roles' in r) || r.roles.some((p) => glob(p, role(target)))));
+          const granter = applicable.find((r) => r.effect === 'allow' && 'roles' in r && r.roles.some((p) => glob(p, role(target))));
+          const decision = evaluateCredentials(policy, session(callerName), role(target));
+          if (denier) expect(decision).toEqual({ allowed: false, ruleId: denier.id, reason: `denied by rule "${denier.id}"` });
+          else if (granter) expect(decision).toMatchObject({ allowed: true, ruleId: granter.id, grant: { ruleId: granter.id, roleArn: role(target) } });
+          else if (applicable.length === 0) expect(decision).toEqual({ allowed: false, reason: `no grant rule applies to caller ${caller}` });
+          else {
+            expect(decision).toEqual({
+              allowed: false,
+              reason: `no rule that applies to caller ${caller} grants role ${role(target)} (applicable rules: ${applicable.map((r) => r.id).join(', ')})`,
+            });
+          }
+        },
+      ),
+      params,
+    );
+  });
+
   describe('deny rules', () => {
     const rules = [
       { id: 'allow-all', callers: [{ iam: '*' }], credentials: { roles: [role('*')] } },
