@@ -316,7 +316,7 @@ describe('evaluateCredentials', () => {
 
 describe('evaluateCertificate', () => {
   const policy = policyOf([
-    { id: 'deny-wild', effect: 'deny', callers: [{ oidc: 'k8s', claims: { namespace: 'team-x' } }], certificates: { profiles: ['wild*'] } },
+    { id: 'deny-wild', effect: 'deny', callers: [{ oidc: 'k8s', claims: { namespace: 'team-x' } }], certificates: { profiles: ['other', 'wild*'] } },
     { id: 'deny-creds-only', effect: 'deny', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('*')] } },
     { id: 'deny-all', effect: 'deny', callers: [{ oidc: 'k8s', claims: { namespace: 'blocked' } }] },
     { id: 'creds', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('x')] } },
@@ -351,7 +351,28 @@ describe('evaluateCertificate', () => {
   });
 
   test('a deny rule naming only credentials does not deny certificates', () => {
-    expect(allowed(evaluateCertificate(policy, k8s('team-a'), 'wild')).ruleId).toBe('mesh');
+    expect(allowed(evaluateCertificate(policy, k8s('team-a'), 'wild'))).toMatchObject({ ruleId: 'mesh', profile: { name: 'wild' } });
+  });
+
+  test('the profile granted is the one named, from the first applicable rule that defines it', () => {
+    const two = policyOf([
+      { id: 'first', callers: [{ iam: '*' }], certificates: { profiles: [profile('a'), profile('b', 'first.example.internal')] } },
+      { id: 'second', callers: [{ iam: '*' }], certificates: { profiles: [profile('c', 'second.example.internal')] } },
+      { id: 'third', callers: [{ iam: '*' }], certificates: { profiles: [profile('c', 'third.example.internal')] } },
+    ]);
+    expect(allowed(evaluateCertificate(two, session('x'), 'b'))).toMatchObject({ ruleId: 'first', profile: { name: 'b' } });
+    const c = allowed(evaluateCertificate(two, session('x'), 'c'));
+    expect(c).toMatchObject({ ruleId: 'second', profile: { name: 'c' } });
+  });
+
+  test('several rules needing missing attributes are each named, separated by "; "', () => {
+    const needs = policyOf([
+      { id: 'n1', callers: [{ iam: '*' }], certificates: { profiles: [profile('p', '${a}.example.internal')] } },
+      { id: 'n2', callers: [{ iam: '*' }], certificates: { profiles: [profile('p', '${b}.example.internal')] } },
+    ]);
+    expect(evaluateCertificate(needs, session('x'), 'p').reason).toBe(
+      `no rule that applies to caller ${role('x')} grants profile "p" (applicable rules: n1, n2); rule "n1" needs attribute "a"; rule "n2" needs attribute "b"`,
+    );
   });
 
   test('no rule applies: names the caller', () => {
@@ -466,6 +487,12 @@ describe('explainRules and isAdmin', () => {
       },
     ]);
     expect(explainRules(policy, oidcIdentity({ namespace: 'blue', team: 'red' }))[0]?.roles).toEqual([role('red'), role('blue')]);
+  });
+
+  test('an unexpected failure while rendering is not disguised as a claim problem', () => {
+    const attributes: Record<string, string> = { namespace: 'blue' };
+    Object.defineProperty(attributes, 'team', { enumerable: true, get: () => { throw new Error('attribute store broke'); } });
+    expect(() => explainRules(policy, { ...oidcIdentity({ namespace: 'blue' }), attributes })).toThrow('attribute store broke');
   });
 
   test('isAdmin: an admin allow rule among the caller\'s rules, unless a rule denies the caller everything', () => {

@@ -4,7 +4,7 @@
  * and says what to fix. Messages are part of the product, so they are compared in full.
  */
 import { ConfigurationError } from '../../../../shared/domain/errors';
-import { formatZodPath, issuerSchema, validateGrantPolicy, type GrantPolicy } from '../../../../shared/domain/grant-policy';
+import { formatZodPath, grantPolicySchema, issuerSchema, validateGrantPolicy, type GrantPolicy } from '../../../../shared/domain/grant-policy';
 
 const ACCOUNT = '111122223333';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/app`;
@@ -235,6 +235,28 @@ describe('rules', () => {
       'grant policy rules[1].id: duplicate rule id "r"',
       expect.stringMatching(/^grant policy rules\[1\]\.callers\[0\]\.iam: "arn:aws:sts::111122223333:assumed-role\/a\/s" can never match: /),
       'grant policy rules[1].certificates.profiles[1].name: duplicate profile name "p" in this rule',
+    ]);
+  });
+
+  test('the schema reports each cross-field problem as a zod "custom" issue (grant-policy-file.ts reads the schema directly)', () => {
+    const tags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, 'v']));
+    const rules = [
+      credentialsRule('r', { sessionTags: { 'aws:x': 'v', Team: 'a', team: 'b' } }, [{ oidc: 'nope' }]),
+      { id: 'r', callers: [{ iam: `arn:aws:sts::${ACCOUNT}:assumed-role/a/s` }], certificates: { profiles: [profile('p'), profile('p')] } },
+      credentialsRule('many', { sessionTags: tags }),
+    ];
+    const parsed = grantPolicySchema.safeParse(policyOf(rules, [issuer('k8s'), issuer('k8s'), issuer('plain', 'http://oidc.example.com')]));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.code, formatZodPath(i.path)])).toEqual([
+      ['custom', 'issuers[2].url'],
+      ['custom', 'issuers[1].id'],
+      ['custom', 'rules[0].callers[0].oidc'],
+      ['custom', 'rules[0].credentials.sessionTags.aws:x'],
+      ['custom', 'rules[0].credentials.sessionTags.team'],
+      ['custom', 'rules[1].id'],
+      ['custom', 'rules[1].callers[0].iam'],
+      ['custom', 'rules[1].certificates.profiles[1].name'],
+      ['custom', 'rules[2].credentials.sessionTags'],
     ]);
   });
 });
