@@ -138,14 +138,14 @@ export const grantPolicySchema = z
             });
           }
         });
-        if (rule.effect === 'allow' && rule.certificates) {
+        if (isAllow(rule) && rule.certificates) {
           const profileNames = new Set<string>();
           rule.certificates.profiles.forEach((profile, j) => {
             if (profileNames.has(profile.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'certificates', 'profiles', j, 'name'], message: `duplicate profile name "${profile.name}" in this rule` });
             profileNames.add(profile.name);
           });
         }
-        if (rule.effect === 'allow' && rule.credentials) {
+        if (isAllow(rule) && rule.credentials) {
           if (rule.credentials.via === 'assume-role' && rule.credentials.maxDurationSeconds > STS_LIMITS.maxChainedDurationSeconds) {
             ctx.addIssue({
               code: 'custom',
@@ -183,7 +183,7 @@ export type CallerMatcher = z.infer<typeof callerSchema>;
 
 /** The allow rules whose credentials are vended in issuer mode (`via: web-identity`): they need the broker's issuer. */
 export function webIdentityRuleIds(policy: GrantPolicy): string[] {
-  return policy.rules.filter((rule) => rule.effect === 'allow' && rule.credentials?.via === 'web-identity').map((rule) => rule.id);
+  return policy.rules.filter((rule) => isAllow(rule) && rule.credentials?.via === 'web-identity').map((rule) => rule.id);
 }
 
 /**
@@ -191,7 +191,16 @@ export function webIdentityRuleIds(policy: GrantPolicy): string[] {
  * revocation cut-off (a deny on aws:TokenIssueTime) must stay on a role to outlive every session.
  */
 export function longestSessionSeconds(policy: GrantPolicy): number {
-  return Math.max(STS_LIMITS.maxChainedDurationSeconds, ...policy.rules.map((rule) => (rule.effect === 'allow' && rule.credentials ? rule.credentials.maxDurationSeconds : 0)));
+  return Math.max(STS_LIMITS.maxChainedDurationSeconds, ...policy.rules.map((rule) => (isAllow(rule) && rule.credentials ? rule.credentials.maxDurationSeconds : 0)));
+}
+
+/**
+ * An allow rule. Every reader of `credentials.sessionTags`, `certificates.profiles[].name` or
+ * `admin` asks this one guard, so a deny rule's different fields are never read as an allow
+ * rule's.
+ */
+export function isAllow(rule: GrantRule): rule is AllowRule {
+  return rule.effect === 'allow';
 }
 
 export function formatZodPath(path: PropertyKey[]): string {
@@ -295,7 +304,7 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
   }
   const missing: string[] = [];
   for (const rule of rules) {
-    if (rule.effect !== 'allow' || !rule.credentials) continue;
+    if (!isAllow(rule) || !rule.credentials) continue;
     const match = anyRoleMatches(rule.credentials.roles, identity, roleArn);
     if (!match.matched) {
       if (match.missing) missing.push(`rule "${rule.id}" needs attribute "${match.missing}"`);
@@ -308,7 +317,8 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
         roleArn,
         maxDurationSeconds: c.maxDurationSeconds,
         ...(c.via === 'web-identity' ? { via: c.via } : {}),
-        sessionPolicy: c.sessionPolicy === undefined ? undefined : (renderPolicyJson(c.sessionPolicy, identity.attributes) as PolicyDocument),
+        // renderPolicyJson returns undefined for undefined: a rule without a session policy has none.
+        sessionPolicy: renderPolicyJson(c.sessionPolicy, identity.attributes) as PolicyDocument | undefined,
         policyArns: c.policyArns,
         sessionTags: Object.fromEntries(Object.entries(c.sessionTags).map(([k, v]) => [k, renderTagValue(v, identity.attributes)])),
       };
@@ -345,14 +355,14 @@ export type CertificateDecision =
 
 function certificateDenyRule(rules: readonly GrantRule[], profileName: string): GrantRule | undefined {
   return rules.find(
-    (rule) => rule.effect === 'deny' && (deniesEverything(rule) || (rule.certificates?.profiles.some((p) => matchesGlob(p, profileName)) ?? false)),
+    (rule) => !isAllow(rule) && (deniesEverything(rule) || (rule.certificates?.profiles.some((p) => matchesGlob(p, profileName)) ?? false)),
   );
 }
 
 /** Profile names granted to this caller by allow rules and not withheld by a deny rule, in file order. */
 export function grantedProfileNames(policy: GrantPolicy, identity: Identity): string[] {
   const rules = rulesFor(policy, identity);
-  const names = rules.flatMap((rule) => (rule.effect === 'allow' && rule.certificates ? rule.certificates.profiles.map((p) => p.name) : []));
+  const names = rules.flatMap((rule) => (isAllow(rule) && rule.certificates ? rule.certificates.profiles.map((p) => p.name) : []));
   return [...new Set(names)].filter((name) => certificateDenyRule(rules, name) === undefined);
 }
 
@@ -370,13 +380,13 @@ export function evaluateCertificate(policy: GrantPolicy, identity: Identity, pro
     if (granted.length === 0) return { allowed: false, code: 'grant_denied', reason: `no rule grants caller ${identity.caller} any certificate profile`, granted };
     return { allowed: false, code: 'profile_required', reason: `several profiles are granted to you (${granted.join(', ')}); name one in "profile"`, granted };
   }
-  const defined = policy.rules.some((rule) => rule.effect === 'allow' && rule.certificates?.profiles.some((p) => p.name === profileName));
+  const defined = policy.rules.some((rule) => isAllow(rule) && rule.certificates?.profiles.some((p) => p.name === profileName));
   if (!defined) return { allowed: false, code: 'unknown_profile', reason: `no certificate profile is named "${profileName}"`, granted };
   const deny = certificateDenyRule(rules, profileName);
   if (deny) return { allowed: false, code: 'grant_denied', ruleId: deny.id, reason: `denied by rule "${deny.id}"`, granted };
   const missing: string[] = [];
   for (const rule of rules) {
-    if (rule.effect !== 'allow' || !rule.certificates) continue;
+    if (!isAllow(rule) || !rule.certificates) continue;
     const profile = rule.certificates.profiles.find((p) => p.name === profileName);
     if (!profile) continue;
     try {
@@ -424,10 +434,10 @@ export function explainRules(policy: GrantPolicy, identity: Identity): RuleSumma
       effect: rule.effect,
       ...(rule.description ? { description: rule.description } : {}),
       ...(roles ? { roles } : {}),
-      ...(rule.effect === 'allow' && rule.credentials ? { maxDurationSeconds: rule.credentials.maxDurationSeconds } : {}),
-      ...(rule.effect === 'allow' && rule.certificates ? { profiles: rule.certificates.profiles.map((p) => p.name) } : {}),
-      ...(rule.effect === 'deny' && rule.certificates ? { profiles: rule.certificates.profiles } : {}),
-      ...(rule.effect === 'allow' && rule.admin ? { admin: true } : {}),
+      ...(isAllow(rule) && rule.credentials ? { maxDurationSeconds: rule.credentials.maxDurationSeconds } : {}),
+      // An allow rule's profiles by name; a deny rule's name patterns as written.
+      ...(rule.certificates ? { profiles: rule.certificates.profiles.map((p) => (typeof p === 'string' ? p : p.name)) } : {}),
+      ...(isAllow(rule) && rule.admin ? { admin: true } : {}),
     };
   });
 }
@@ -435,6 +445,6 @@ export function explainRules(policy: GrantPolicy, identity: Identity): RuleSumma
 export function isAdmin(policy: GrantPolicy, identity: Identity): boolean {
   const rules = rulesFor(policy, identity);
   if (rules.some(deniesEverything)) return false;
-  return rules.some((r) => r.effect === 'allow' && r.admin);
+  return rules.some((r) => isAllow(r) && r.admin);
 }
 
