@@ -178,7 +178,7 @@ function renderDnsName(template: string, attributes: Attributes): string {
   const tokens = renderDnsTokens(template, attributes, false);
   const name = textOf(tokens).toLowerCase();
   const first = tokens.find((t) => t.kind === 'value');
-  if (first?.kind === 'value' && dnsNameProblem(name) !== undefined) throw new InvalidClaimError(first.claim, 'the rendered DNS name would not be valid');
+  if (first?.kind === 'value' && !isValidDnsName(name)) throw new InvalidClaimError(first.claim, 'the rendered DNS name would not be valid');
   return name;
 }
 
@@ -288,18 +288,20 @@ function isWildcard(name: string): boolean {
   return name.includes('*');
 }
 
-/** Why a (lower-case) DNS name is not valid, or undefined. A wildcard may only be the whole leftmost label. */
-function dnsNameProblem(name: string): string | undefined {
+/**
+ * Is a (lower-case) DNS name valid? At most 253 characters of valid labels; a wildcard may only be
+ * the whole leftmost label, before two or more labels. (DNS_LABEL has no `*`, so a `*` anywhere
+ * else fails its label.)
+ */
+function isValidDnsName(name: string): boolean {
   const labels = name.split('.');
   const [first, ...rest] = labels;
-  const wildcardOk = first === '*' && rest.length >= 2;
-  const labelsOk = (wildcardOk ? rest : labels).every((l) => DNS_LABEL.test(l));
-  if (name.length > 253 || !labelsOk || (isWildcard(name) && !wildcardOk)) return 'invalid';
-  return undefined;
+  const checked = first === '*' && rest.length >= 2 ? rest : labels;
+  return name.length <= 253 && checked.every((l) => DNS_LABEL.test(l));
 }
 
 function checkDnsSyntax(name: string): void {
-  if (dnsNameProblem(name) !== undefined) {
+  if (!isValidDnsName(name)) {
     throw new ValidationError('csr_invalid_name', `"${name}" is not a valid DNS name (a wildcard may only be the whole leftmost label, as in *.example.internal).`, {
       details: { field: 'csr', name },
     });
@@ -333,8 +335,9 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
   const requested = csr.names;
   const requestedDns = requested.dns.map((n) => n.toLowerCase());
   const wildcardNames = [...requestedDns, ...(requested.commonName === undefined ? [] : [requested.commonName])].filter(isWildcard);
-  if (requested.uris.some(isWildcard) || (!profile.allowWildcards && wildcardNames.length > 0)) {
-    const name = wildcardNames[0] ?? requested.uris.find(isWildcard) ?? '*';
+  // A URI wildcard is never signed; a DNS or CN one only where the profile allows wildcards.
+  const name = (profile.allowWildcards ? undefined : wildcardNames[0]) ?? requested.uris.find(isWildcard);
+  if (name !== undefined) {
     throw new ValidationError('csr_wildcard_not_allowed', `The csr asks for the wildcard name "${name}"; profile "${profile.name}" does not issue wildcard names.`, {
       details: { field: 'csr', name, profile: profile.name },
     });
