@@ -424,11 +424,12 @@ export function assertValidityAllowed(requestedSeconds: number | undefined, prof
  * Returns undefined when the CA has too little life left to issue anything useful.
  */
 export function certificateValidity(input: ValidityInput): CertificateValidity | undefined {
-  const candidates: Array<[number, CertificateValidity['limitedBy']]> = [[input.maxSeconds, 'profile']];
-  if (input.requestedSeconds !== undefined) candidates.push([input.requestedSeconds, 'request']);
-  if (input.caNotAfter) candidates.push([Math.floor((input.caNotAfter.getTime() - input.now.getTime()) / 1000) - CA_EXPIRY_MARGIN_SECONDS, 'ca']);
-  const [seconds, limitedBy] = candidates.reduce((least, c) => (c[0] < least[0] ? c : least));
+  const requested = input.requestedSeconds ?? Infinity;
+  const caLeft = input.caNotAfter === undefined ? Infinity : Math.floor((input.caNotAfter.getTime() - input.now.getTime()) / 1000) - CA_EXPIRY_MARGIN_SECONDS;
+  const seconds = Math.min(input.maxSeconds, requested, caLeft);
   if (seconds < MIN_CERTIFICATE_VALIDITY_SECONDS) return undefined;
+  // On a tie the profile decides, then the request.
+  const limitedBy = seconds === input.maxSeconds ? 'profile' : seconds === requested ? 'request' : 'ca';
   return { seconds, limitedBy, notAfter: new Date(input.now.getTime() + seconds * 1000) };
 }
 
