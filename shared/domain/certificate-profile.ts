@@ -334,7 +334,7 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
   }
   const requested = csr.names;
   const requestedDns = requested.dns.map((n) => n.toLowerCase());
-  const wildcardNames = [...requestedDns, ...(requested.commonName === undefined ? [] : [requested.commonName])].filter(isWildcard);
+  const wildcardNames = [...requestedDns, requested.commonName].filter((n) => n !== undefined && isWildcard(n));
   // A URI wildcard is never signed; a DNS or CN one only where the profile allows wildcards.
   const name = (profile.allowWildcards ? undefined : wildcardNames[0]) ?? requested.uris.find(isWildcard);
   if (name !== undefined) {

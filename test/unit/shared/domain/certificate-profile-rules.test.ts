@@ -286,8 +286,10 @@ describe('decideNames', () => {
     });
   });
 
-  test('a URI is allowed by a pattern or by being an added URI', () => {
+  test('a URI is allowed by any one pattern or by being an added URI', () => {
     expect(decideNames(mesh(), csr({ uris: ['spiffe://td/ns/x'] })).uris).toEqual(['spiffe://td/ns/x', 'spiffe://td/added']);
+    const two = compiled({ san: { uri: ['spiffe://td/a/*', 'spiffe://td/b/*'] } });
+    expect(decideNames(two, csr({ uris: ['spiffe://td/a/x', 'spiffe://td/b/y'] })).uris).toEqual(['spiffe://td/a/x', 'spiffe://td/b/y']);
     expect(decideNames(mesh(), csr({ uris: ['spiffe://td/added'] })).uris).toEqual(['spiffe://td/added']);
     expect(failure(() => decideNames(mesh(), csr({ uris: ['spiffe://td/ns/x', 'spiffe://td/other'] })))).toEqual(notAllowed('the URI', 'spiffe://td/other'));
   });
@@ -443,6 +445,10 @@ describe('rendering claims into names and patterns', () => {
   test('added names: DNS names lower-case and valid as a whole, a CN of at most 64 characters, URIs normalised', () => {
     const long = profileOf({ addNames: { dns: ['${a}.${a}.${a}.${a}.x'] } });
     expect(failure(() => compileProfile(long, { a: 'a'.repeat(63) }))).toEqual(invalidClaim('a', 'the rendered DNS name would not be valid'));
+    // The claim is named even when the template starts with its own text.
+    const textFirst = profileOf({ addNames: { dns: ['x.${a}.${b}.${a}.${a}'] } });
+    expect(failure(() => compileProfile(textFirst, { a: 'a'.repeat(63), b: 'b'.repeat(63) }))).toEqual(invalidClaim('a', 'the rendered DNS name would not be valid'));
+    expect(compileProfile(textFirst, { a: 'a'.repeat(62), b: 'b'.repeat(62) }).addNames.dns).toHaveLength(1);
     expect(compileProfile(long, { a: 'A'.repeat(62) }).addNames.dns).toEqual([`${'a'.repeat(62)}.`.repeat(4) + 'x']);
     const cn = profileOf({ addNames: { commonName: 'cn.${a}' } });
     expect(compileProfile(cn, { a: 'A'.repeat(61) }).addNames.commonName).toBe(`cn.${'A'.repeat(61)}`);
