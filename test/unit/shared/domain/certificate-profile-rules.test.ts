@@ -454,6 +454,11 @@ describe('rendering claims into names and patterns', () => {
     expect(compileProfile(cn, { a: 'A'.repeat(61) }).addNames.commonName).toBe(`cn.${'A'.repeat(61)}`);
     expect(failure(() => compileProfile(cn, { a: 'a'.repeat(62) }))).toEqual(invalidClaim('a', 'the rendered CN would be longer than 64 characters'));
     expect(failure(() => compileProfile(cn, { a: 'a.b' }))).toEqual(invalidClaim('a', DNS_RULE));
+    // A * in an added CN is text, not a wildcard: the label holding it and a claim is refused.
+    expect(failure(() => compileProfile(profileOf({ addNames: { commonName: 'cn-${a}*' } }), { a: 'x' }))).toEqual(
+      invalidClaim('a', 'the rendered DNS label would not be valid (1-63 of a-z 0-9 - _, not starting or ending with -)'),
+    );
+    expect(compileProfile(profileOf({ addNames: { commonName: 'Static CN' } }), {}).addNames.commonName).toBe('Static CN');
     expect(failure(() => compileProfile(profileOf({ addNames: { uri: ['https://${h}/x'] } }), { h: 'A' }))).toEqual(
       invalidClaim('h', 'the rendered URI would not be in normal form (dot segments or encoding)'),
     );
