@@ -5,6 +5,7 @@
  * seed and the counterexample so it can be replayed.
  */
 import * as fc from 'fast-check';
+import { narrowSessionPolicies } from '../shared/domain/session-policy';
 import { checkPair, describeTally, emptyTally, pairArb } from '../test/support/narrowing-model';
 
 function option(name: string, fallback: number): number {
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const tally = emptyTally();
   const started = Date.now();
   const result = await fc.check(
-    fc.asyncProperty(pairArb(probes), (pair) => checkPair(pair, tally, { estimateCaution: true })),
+    fc.asyncProperty(pairArb(probes), (pair) => checkPair(narrowSessionPolicies, pair, tally, { estimateCaution: true })),
     { seed, numRuns: runs, endOnFailure: true },
   );
   console.log(describeTally(tally, seed));

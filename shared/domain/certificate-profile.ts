@@ -178,7 +178,7 @@ function renderDnsName(template: string, attributes: Attributes): string {
   const tokens = renderDnsTokens(template, attributes, false);
   const name = textOf(tokens).toLowerCase();
   const first = tokens.find((t) => t.kind === 'value');
-  if (first?.kind === 'value' && dnsNameProblem(name) !== undefined) throw new InvalidClaimError(first.claim, 'the rendered DNS name would not be valid');
+  if (first?.kind === 'value' && !isValidDnsName(name)) throw new InvalidClaimError(first.claim, 'the rendered DNS name would not be valid');
   return name;
 }
 
@@ -288,18 +288,20 @@ function isWildcard(name: string): boolean {
   return name.includes('*');
 }
 
-/** Why a (lower-case) DNS name is not valid, or undefined. A wildcard may only be the whole leftmost label. */
-function dnsNameProblem(name: string): string | undefined {
+/**
+ * Is a (lower-case) DNS name valid? At most 253 characters of valid labels; a wildcard may only be
+ * the whole leftmost label, before two or more labels. (DNS_LABEL has no `*`, so a `*` anywhere
+ * else fails its label.)
+ */
+function isValidDnsName(name: string): boolean {
   const labels = name.split('.');
   const [first, ...rest] = labels;
-  const wildcardOk = first === '*' && rest.length >= 2;
-  const labelsOk = (wildcardOk ? rest : labels).every((l) => DNS_LABEL.test(l));
-  if (name.length > 253 || !labelsOk || (isWildcard(name) && !wildcardOk)) return 'invalid';
-  return undefined;
+  const checked = first === '*' && rest.length >= 2 ? rest : labels;
+  return name.length <= 253 && checked.every((l) => DNS_LABEL.test(l));
 }
 
 function checkDnsSyntax(name: string): void {
-  if (dnsNameProblem(name) !== undefined) {
+  if (!isValidDnsName(name)) {
     throw new ValidationError('csr_invalid_name', `"${name}" is not a valid DNS name (a wildcard may only be the whole leftmost label, as in *.example.internal).`, {
       details: { field: 'csr', name },
     });
@@ -332,9 +334,10 @@ export function decideNames(profile: CompiledProfile, csr: CertificateSigningReq
   }
   const requested = csr.names;
   const requestedDns = requested.dns.map((n) => n.toLowerCase());
-  const wildcardNames = [...requestedDns, ...(requested.commonName === undefined ? [] : [requested.commonName])].filter(isWildcard);
-  if (requested.uris.some(isWildcard) || (!profile.allowWildcards && wildcardNames.length > 0)) {
-    const name = wildcardNames[0] ?? requested.uris.find(isWildcard) ?? '*';
+  const wildcardNames = [...requestedDns, requested.commonName].filter((n) => n !== undefined && isWildcard(n));
+  // A URI wildcard is never signed; a DNS or CN one only where the profile allows wildcards.
+  const name = (profile.allowWildcards ? undefined : wildcardNames[0]) ?? requested.uris.find(isWildcard);
+  if (name !== undefined) {
     throw new ValidationError('csr_wildcard_not_allowed', `The csr asks for the wildcard name "${name}"; profile "${profile.name}" does not issue wildcard names.`, {
       details: { field: 'csr', name, profile: profile.name },
     });
@@ -421,11 +424,12 @@ export function assertValidityAllowed(requestedSeconds: number | undefined, prof
  * Returns undefined when the CA has too little life left to issue anything useful.
  */
 export function certificateValidity(input: ValidityInput): CertificateValidity | undefined {
-  const candidates: Array<[number, CertificateValidity['limitedBy']]> = [[input.maxSeconds, 'profile']];
-  if (input.requestedSeconds !== undefined) candidates.push([input.requestedSeconds, 'request']);
-  if (input.caNotAfter) candidates.push([Math.floor((input.caNotAfter.getTime() - input.now.getTime()) / 1000) - CA_EXPIRY_MARGIN_SECONDS, 'ca']);
-  const [seconds, limitedBy] = candidates.reduce((least, c) => (c[0] < least[0] ? c : least));
+  const requested = input.requestedSeconds ?? Infinity;
+  const caLeft = input.caNotAfter === undefined ? Infinity : Math.floor((input.caNotAfter.getTime() - input.now.getTime()) / 1000) - CA_EXPIRY_MARGIN_SECONDS;
+  const seconds = Math.min(input.maxSeconds, requested, caLeft);
   if (seconds < MIN_CERTIFICATE_VALIDITY_SECONDS) return undefined;
+  // On a tie the profile decides, then the request.
+  const limitedBy = seconds === input.maxSeconds ? 'profile' : seconds === requested ? 'request' : 'ca';
   return { seconds, limitedBy, notAfter: new Date(input.now.getTime() + seconds * 1000) };
 }
 

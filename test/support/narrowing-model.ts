@@ -2,7 +2,6 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import * as fc from 'fast-check';
 import { ValidationError } from '../../shared/domain/errors';
 import {
-  narrowSessionPolicies,
   statementsOf,
   type GrantedSessionPolicies,
   type PolicyDocument,
@@ -296,13 +295,16 @@ function uncheckedSession(grant: Grant, request: RequestedSessionPolicies): Sess
   };
 }
 
-/** Checks one pair; adds to `tally`. Returns false on a violation. */
-export async function checkPair(pair: Pair, tally: Tally, options: { estimateCaution?: boolean } = {}): Promise<boolean> {
+/** The function under test: shared/domain/session-policy.ts's `narrowSessionPolicies`. */
+export type Narrow = (grant: GrantedSessionPolicies, requested: RequestedSessionPolicies) => SessionPolicies;
+
+/** Checks one pair through `narrow`; adds to `tally`. Returns false on a violation. */
+export async function checkPair(narrow: Narrow, pair: Pair, tally: Tally, options: { estimateCaution?: boolean } = {}): Promise<boolean> {
   const { grant, request } = pair;
   tally.pairs += 1;
   let sent: SessionPolicies;
   try {
-    sent = narrowSessionPolicies(grant, request);
+    sent = narrow(grant, request);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     tally.refused[error.code] = (tally.refused[error.code] ?? 0) + 1;

@@ -1,9 +1,10 @@
 import * as fc from 'fast-check';
+import { narrowSessionPolicies } from '../../../../shared/domain/session-policy';
 import { checkPair, describeTally, emptyTally, pairArb } from '../../../support/narrowing-model';
 
 /**
- * "The caller can only narrow", proved over generated grants and requests with an independent IAM
- * evaluator (see test/support/narrowing-model.ts). A bounded run with a fixed seed; the long run
+ * "The caller can only narrow", proved for `narrowSessionPolicies` over generated grants and
+ * requests with an independent IAM evaluator as the oracle (test/support/narrowing-model.ts). A bounded run with a fixed seed; the long run
  * is `npm run fuzz:policy`. On a failure fast-check prints the seed and the counterexample.
  */
 const SEED = 20_261_201;
@@ -12,7 +13,7 @@ const RUNS = 300;
 test(`whatever narrowSessionPolicies accepts, STS receives no more than the grant allows (${RUNS} pairs, seed ${SEED})`, async () => {
   const tally = emptyTally();
   await fc.assert(
-    fc.asyncProperty(pairArb(8), (pair) => checkPair(pair, tally)),
+    fc.asyncProperty(pairArb(8), (pair) => checkPair(narrowSessionPolicies, pair, tally)),
     { seed: SEED, numRuns: RUNS, endOnFailure: true },
   );
   const summary = describeTally(tally, SEED);
