@@ -409,7 +409,8 @@ async function main() {
   await againstMoto();
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  say(`\nResults written to bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+  say(`\nResults written to bench/results/latest.json and the printout to latest.txt (${((Date.now() - started) / 1000).toFixed(0)} s).`);
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.txt'), `${lines.join('\n')}\n`);
   process.exit(0);
 }
 
