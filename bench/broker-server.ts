@@ -44,7 +44,8 @@ class DiscardingLeaseStore implements LeaseStore {
  * The broker as the throughput benchmark measures it, in its own process: the local HTTP server
  * with the real credentials handler chain (middy, validation, JWT verification, grant
  * evaluation, session compilation), over a recording STS fake and a lease store that keeps nothing.
- * Reports `{url, token}` over IPC and answers a `rss` message with its peak RSS.
+ * Reports `{url, token}` over IPC and answers a `rss` message with its peak RSS, `heap` with its
+ * live heap after a full collection.
  */
 async function broker(): Promise<{ url: string; token: string }> {
   const issuer = await startDevIssuer();
@@ -91,6 +92,11 @@ async function main() {
   const ready = await broker();
   process.on('message', (message) => {
     if (message === 'rss') process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+    // The live heap after a full collection (the benchmark starts this process with --expose-gc).
+    if (message === 'heap') {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ heapUsedBytes: process.memoryUsage().heapUsed });
+    }
   });
   process.send?.(ready);
 }

@@ -131,10 +131,17 @@ function startChild(kind: 'echo' | 'broker'): Promise<Child> {
   const file = kind === 'echo' ? 'echo-server.ts' : 'broker-server.ts';
   // stdout to /dev/null: the broker still writes its audit line and metrics per request (as a
   // Lambda does, to its log stream), without a terminal or pipe on the far end to slow it.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, file)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, file)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: ROOT });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ process: child, ...(m as { url: string; token?: string }) }));
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+}
+
+function liveHeap(child: Child): Promise<number> {
+  return new Promise((resolve) => {
+    child.process.once('message', (m) => resolve((m as { heapUsedBytes: number }).heapUsedBytes));
+    child.process.send('heap');
   });
 }
 
@@ -163,17 +170,21 @@ async function throughput() {
   try {
     await load(echo.url, undefined, 1);
     await load(broker.url, broker.token, 1);
+    const heapBefore = await liveHeap(broker);
     const echoRun = await load(echo.url, undefined, seconds);
     const brokerRun = await load(broker.url, broker.token, seconds);
     const non2xx = brokerRun.non2xx + brokerRun.errors;
     const ratio = brokerRun.requests.average / echoRun.requests.average;
+    const heapAfter = await liveHeap(broker);
     const rss = await peakRss(broker);
     const echoRss = await peakRss(echo);
     say(`\nVend throughput (autocannon, 10 connections, ${seconds} s each; budget >= 0.5)`);
     say(`  broker / bare echo: ${ratio.toFixed(2)}   ${verdict(ratio >= 0.5)}   (non-2xx or errors: ${non2xx})`);
     say(`\nMemory: local broker peak RSS under that load ${(rss / 1048576).toFixed(0)} MiB = ${(rss / echoRss).toFixed(2)}x the bare echo's`);
+    const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+    say(`  live heap after a full GC: ${mib(heapBefore)} MiB after warm-up, ${mib(heapAfter)} MiB after ${brokerRun.requests.total} more vends (the lease store keeps nothing)`);
     results.throughput = { ratio: Number(ratio.toFixed(3)), brokerNon2xx: non2xx, seconds };
-    results.memory = { brokerPeakRssMiB: Math.round(rss / 1048576), ratioToEcho: Number((rss / echoRss).toFixed(2)) };
+    results.memory = { brokerPeakRssMiB: Math.round(rss / 1048576), ratioToEcho: Number((rss / echoRss).toFixed(2)), liveHeapMiB: { afterWarmUp: Number(mib(heapBefore)), afterRun: Number(mib(heapAfter)), vends: brokerRun.requests.total } };
   } finally {
     echo.process.kill();
     broker.process.kill();
