@@ -1,5 +1,5 @@
 import { matchesGlob } from './glob';
-import { roleTemplateMatches, rulesFor, type CallerMatcher, type GrantPolicy, type GrantRule } from './grant-policy';
+import { denyTemplateMatch, roleTemplateMatches, rulesFor, type CallerMatcher, type GrantPolicy, type GrantRule } from './grant-policy';
 import type { Identity } from './identity';
 import { InvalidClaimError, MissingAttributeError, renderRoleText } from './template';
 
@@ -82,6 +82,20 @@ function traceApplyingRule(rule: GrantRule, identity: Identity, target: TraceTar
       : { outcome: 'target_not_matched', detail: `defines other profiles (${names.join(', ')})` };
   }
   if (!rule.credentials) return { outcome: 'not_applicable', detail: 'says nothing about credentials' };
+  if (rule.effect === 'deny') {
+    // As evaluateCredentials: an attribute the caller lacks stands for any value in a deny pattern.
+    try {
+      const hit = denyTemplateMatch(rule.credentials.roles, identity.attributes, target.roleArn);
+      if (hit) {
+        const shown = renderRoleText(hit.template, identity.attributes, true);
+        const lacking = hit.missing.length > 0 ? ` (this caller lacks attribute ${[...new Set(hit.missing)].map((a) => `"${a}"`).join(', ')}, which a deny pattern reads as any value)` : '';
+        return { outcome: 'denies', detail: `denies the role by pattern "${shown}"${lacking}` };
+      }
+    } catch (error) {
+      // The loop below names the template the claim cannot stand in.
+      if (!(error instanceof InvalidClaimError)) throw error;
+    }
+  }
   const rendered: string[] = [];
   const missing: string[] = [];
   for (const template of rule.credentials.roles) {

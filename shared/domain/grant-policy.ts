@@ -6,7 +6,7 @@ import { matchesGlob, matchGlob } from './glob';
 import { mostSpecificIssue } from './schema-issue';
 import { parseRoleArn, type Identity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
-import { InvalidClaimError, MissingAttributeError, renderPolicyJson, renderRolePattern, renderRoleText, renderTagValue, type Attributes } from './template';
+import { InvalidClaimError, MissingAttributeError, placeholdersIn, renderPolicyJson, renderRolePattern, renderRoleText, renderTagValue, type Attributes } from './template';
 import { STS_LIMITS } from './session';
 
 /**
@@ -236,6 +236,20 @@ export function roleTemplateMatches(template: string, attributes: Attributes, ro
   return matchGlob(renderRolePattern(template, attributes), roleArn);
 }
 
+/**
+ * The deny rule's role templates that name this role for this caller. An attribute the caller
+ * lacks stands for any value (a deny is never dodged by leaving a claim out): `missing` lists the
+ * attributes the matching template needed and the caller does not have.
+ */
+export function denyTemplateMatch(templates: readonly string[], attributes: Attributes, roleArn: string): { template: string; missing: string[] } | undefined {
+  for (const template of templates) {
+    if (matchGlob(renderRolePattern(template, attributes, true), roleArn)) {
+      return { template, missing: placeholdersIn(template).filter((name) => attributes[name] === undefined) };
+    }
+  }
+  return undefined;
+}
+
 function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
   if ('iam' in matcher) {
     // Principal ARNs name roles and users, whose names IAM compares case-insensitively.
@@ -291,15 +305,22 @@ function anyRoleMatches(templates: readonly string[], identity: Identity, roleAr
  * Throws ValidationError for a role ARN IAM would not accept (`invalid_role_arn`,
  * `role_name_too_long`, `role_path_too_long`), before any matching, and InvalidClaimError when a
  * template of one of the caller's rules cannot be rendered for its attributes: a deny rule must
- * never be skipped because of what a caller put in a claim, so the request is refused.
+ * never be skipped because of what a caller put in a claim, so the request is refused. Nor
+ * because of what a caller left out: in a deny rule's role template an attribute the caller lacks
+ * stands for any value (`role/${team}-admin` denies a caller without `team` every `role/*-admin`),
+ * where an allow rule needing it simply does not apply.
  */
 export function evaluateCredentials(policy: GrantPolicy, identity: Identity, roleArn: string): CredentialsDecision {
   parseRoleArn(roleArn);
   const rules = rulesFor(policy, identity);
   for (const rule of rules) {
     if (rule.effect !== 'deny') continue;
-    if (deniesEverything(rule) || (rule.credentials !== undefined && anyRoleMatches(rule.credentials.roles, identity, roleArn).matched)) {
-      return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
+    if (deniesEverything(rule)) return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
+    const hit = rule.credentials === undefined ? undefined : denyTemplateMatch(rule.credentials.roles, identity.attributes, roleArn);
+    if (hit) {
+      const unknown = [...new Set(hit.missing)].map((a) => `"${a}"`).join(', ');
+      const why = hit.missing.length > 0 ? ` (its pattern needs attribute ${unknown}, which your identity lacks, so it applies whatever the value)` : '';
+      return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"${why}` };
     }
   }
   const missing: string[] = [];

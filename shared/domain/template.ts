@@ -103,10 +103,12 @@ export function placeholdersIn(template: string): string[] {
  * Substitutes the caller's attributes. Throws MissingAttributeError for an absent attribute and
  * InvalidClaimError for a value that is empty, too long or has a control character.
  */
-export function renderTokens(template: string, attributes: Attributes, wildcards = false): RenderedToken[] {
-  return parseTemplate(template, wildcards).map((token) => {
+export function renderTokens(template: string, attributes: Attributes, wildcards = false, missingAsAny = false): RenderedToken[] {
+  return parseTemplate(template, wildcards).map((token): RenderedToken => {
     if (token.kind !== 'attribute') return token;
     const value = attributes[token.name];
+    // A deny pattern cannot be ruled out for a caller without the attribute: it stands for any value.
+    if (value === undefined && missingAsAny) return { kind: 'any' };
     if (value === undefined) throw new MissingAttributeError(token.name);
     if (value === '') throw new InvalidClaimError(token.name, 'it is empty');
     if (value.length > MAX_VALUE_LENGTH) throw new InvalidClaimError(token.name, `it is longer than ${MAX_VALUE_LENGTH} characters`);
@@ -198,19 +200,24 @@ const renderedRoles = new CompiledCache<Glob>();
  * be valid for IAM once rendered (account of 12 digits, path segments neither empty nor dots,
  * name of 1-64 characters, path of at most 512). Cached per template and substituted values.
  */
-export function renderRolePattern(template: string, attributes: Attributes): Glob {
+export function renderRolePattern(template: string, attributes: Attributes, missingAsAny = false): Glob {
   // JSON keeps the values apart whatever they contain; a refused value throws and is not cached.
-  const key = JSON.stringify([template, ...placeholdersIn(template).map((name) => attributes[name] ?? null)]);
-  return renderedRoles.get(key, () => globOfTokens(renderRoleTokens(template, attributes), { caseInsensitive: true }));
+  const key = JSON.stringify([template, missingAsAny, ...placeholdersIn(template).map((name) => attributes[name] ?? null)]);
+  return renderedRoles.get(key, () => globOfTokens(renderRoleTokens(template, attributes, missingAsAny), { caseInsensitive: true }));
 }
 
 /** The rendered role pattern as text (for `whoami`), with the same checks. */
-export function renderRoleText(template: string, attributes: Attributes): string {
-  return textOf(renderRoleTokens(template, attributes));
+export function renderRoleText(template: string, attributes: Attributes, missingAsAny = false): string {
+  return textOf(renderRoleTokens(template, attributes, missingAsAny));
 }
 
-function renderRoleTokens(template: string, attributes: Attributes): RenderedToken[] {
-  const tokens = renderTokens(template, attributes, true);
+/**
+ * With `missingAsAny` an absent attribute renders as `*` instead of throwing MissingAttributeError:
+ * how deny rules are matched, so that a caller without the attribute is denied every role the
+ * pattern could name for some value of it (fail closed), and not let through.
+ */
+function renderRoleTokens(template: string, attributes: Attributes, missingAsAny = false): RenderedToken[] {
+  const tokens = renderTokens(template, attributes, true, missingAsAny);
   // Values hold no `:` or `/` and are not `.` or `..`, so the template's own text decides every
   // field and segment boundary, and no path segment can be a dot segment (it would have to be a
   // value, or a value plus template text, equal to `.` or `..`).

@@ -18,6 +18,7 @@ import {
   type CredentialsDecision,
   type GrantPolicy,
 } from '../../../../shared/domain/grant-policy';
+import { traceRules } from '../../../../shared/domain/decision-trace';
 import { InvalidClaimError } from '../../../../shared/domain/template';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
 
@@ -507,5 +508,79 @@ describe('explainRules and isAdmin', () => {
       { id: 'd2', effect: 'deny', callers: [{ iam: '*' }], certificates: { profiles: ['*'] } },
     ]);
     expect(isAdmin(partialDeny, session('anyone'))).toBe(true);
+  });
+});
+
+/**
+ * Invariant: a deny rule cannot be dodged by leaving an attribute out. An allow rule whose role
+ * template needs an attribute the caller lacks does not apply; a deny rule's template reads the
+ * missing attribute as any value, so a caller without it is denied every role some value would
+ * deny. Found by review: the deny loop used to skip such a template, and a broader allow rule then
+ * granted the very role the deny named for every team.
+ */
+describe('a deny rule cannot be dodged by a missing attribute', () => {
+  const policy = policyOf([
+    { id: 'no-team-admin', effect: 'deny', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('${team}-admin*')] } },
+    { id: 'apps', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('*')] } },
+  ]);
+  const withTeam = (team: string) => oidcIdentity({ namespace: 'n', team });
+  const noTeam = oidcIdentity({ namespace: 'n' });
+
+  test('with the attribute the deny names only its own value', () => {
+    expect(evaluateCredentials(policy, withTeam('a'), role('a-admin-1'))).toEqual({ allowed: false, ruleId: 'no-team-admin', reason: 'denied by rule "no-team-admin"' });
+    expect(allowed(evaluateCredentials(policy, withTeam('a'), role('b-admin-1'))).ruleId).toBe('apps');
+  });
+
+  test('without it the deny applies whatever the value would have been, and says why', () => {
+    expect(evaluateCredentials(policy, noTeam, role('b-admin-1'))).toEqual({
+      allowed: false,
+      ruleId: 'no-team-admin',
+      reason: 'denied by rule "no-team-admin" (its pattern needs attribute "team", which your identity lacks, so it applies whatever the value)',
+    });
+    // Case-insensitive, as role names are.
+    expect(evaluateCredentials(policy, noTeam, role('X-ADMIN')).allowed).toBe(false);
+  });
+
+  test('without it the roles no value could deny stay granted', () => {
+    expect(allowed(evaluateCredentials(policy, noTeam, role('app'))).ruleId).toBe('apps');
+    expect(allowed(evaluateCredentials(policy, noTeam, role('admin-x'))).ruleId).toBe('apps');
+  });
+
+  test('the dry-run trace says the same', () => {
+    const decision = evaluateCredentials(policy, noTeam, role('b-admin-1'));
+    const trace = traceRules(policy, noTeam, { kind: 'credentials', roleArn: role('b-admin-1') }, decision);
+    expect(trace[0]).toMatchObject({ rule: 'no-team-admin', effect: 'deny', outcome: 'denies', decisive: true });
+    expect(trace[0]?.detail).toContain('lacks attribute "team"');
+  });
+
+  // Template shapes where the attribute is the whole name, a prefix, a suffix, a path segment or
+  // one of two; values are IAM name characters; roles are built around a value so hits are common.
+  const shapes = ['${team}', '${team}-admin*', 'admin-${team}', 'teams/${team}/*', '${team}-${env}-*', '*-${team}', 'x?${team}'];
+  const value = fc.stringMatching(/^[A-Za-z0-9_+=,.@-]{1,12}$/).filter((v) => v !== '.' && v !== '..');
+  const roleAround = (shape: string, team: string, env: string, tail: string) =>
+    role(shape.replaceAll('${team}', team).replaceAll('${env}', env).replaceAll('*', tail).replaceAll('?', 'q'));
+
+  test('property: whatever a deny denies for some value of an attribute, it denies to a caller without it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...shapes), value, value, fc.stringMatching(/^[a-z0-9-]{0,8}$/), fc.boolean(), (shape, team, env, tail, envPresent) => {
+        const p = policyOf([
+          { id: 'deny', effect: 'deny', callers: [{ oidc: 'k8s' }], credentials: { roles: [role(shape)] } },
+          { id: 'all', callers: [{ oidc: 'k8s' }], credentials: { roles: ['arn:aws:iam::*:role/*'] } },
+        ]);
+        const target = roleAround(shape, team, env, tail);
+        const base: Record<string, string> = { namespace: 'n', ...(envPresent ? { env } : {}) };
+        let deniedWithValue: boolean;
+        try {
+          deniedWithValue = !evaluateCredentials(p, oidcIdentity({ ...base, team }), target).allowed;
+        } catch (error) {
+          if (error instanceof InvalidClaimError || error instanceof ValidationError) return; // refused outright: nothing to dodge
+          throw error;
+        }
+        if (!deniedWithValue) return;
+        const without = evaluateCredentials(p, oidcIdentity(base), target);
+        expect(without).toMatchObject({ allowed: false, ruleId: 'deny' });
+      }),
+      params,
+    );
   });
 });
