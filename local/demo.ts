@@ -141,7 +141,7 @@ async function main() {
   console.log(`\n# the nocreds CLI (bin/nocreds here; npm install -g @nocreds/client elsewhere):\n$ export NOCREDS_URL=${base} NOCREDS_TOKEN_FILE=${shown(tokenFile)}`);
   const cliEnv = { NOCREDS_URL: base, NOCREDS_TOKEN_FILE: tokenFile };
   if ((await nocreds('credentials as shell exports (eval "$(...)" to use them); as credential_process without --format', ['credentials', '--role', role, '--format', 'env'], cliEnv)) !== 0) failures++;
-  if ((await nocreds('your leases: the vends and the certificate above, each recorded', ['leases', '--limit', '2'], cliEnv)) !== 0) failures++;
+  if ((await nocreds('your leases: the vends and the certificate above, each recorded', ['leases', '--max-items', '2'], cliEnv)) !== 0) failures++;
 
   // The agent: pre-fetched credentials on loopback for any AWS SDK, a certificate kept fresh.
   console.log(`\n$ nocreds --url ${base} --token-file ${shown(tokenFile)} agent --role app=${role} --cert-dir ${shown(stateDir)}/agent-tls --cert-profile mesh --cert-dns app.team-a.svc`);

@@ -102,8 +102,8 @@ export function toEvent(req: IncomingMessage, body: Buffer, route: RouteSpec, pa
   };
 }
 
-export function lambdaContext(fn: string, requestId: string): Context {
-  const deadline = Date.now() + 30_000;
+export function lambdaContext(fn: string, requestId: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `nocreds-${fn}`,

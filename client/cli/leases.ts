@@ -130,6 +130,8 @@ export function registerLeaseCommands(program: Command, io: CliIo): void {
     .addOption(new Option('--max-items <n>', 'stop after this many leases; the output then carries a cursor to go on from').argParser(positiveInt('--max-items')))
     .addOption(new Option('--page-size <n>', `leases per request (the broker's default 50, at most ${API_MAX_PAGE_SIZE})`).argParser(positiveInt('--page-size', API_MAX_PAGE_SIZE)))
     .option('--cursor <cursor>', 'go on from where an earlier --max-items stopped')
+    // The first release's name for --max-items: still accepted, no longer shown.
+    .addOption(new Option('--limit <n>').argParser(positiveInt('--limit')).conflicts('maxItems').hideHelp())
     .addOption(outputOption())
     .addHelpText(
       'after',
@@ -141,7 +143,8 @@ Examples:
   $ nocreds leases --kind certificate --max-items 20
   $ nocreds leases --max-items 20 --cursor "$(nocreds leases --max-items 20 | jq -r .cursor)"`,
     )
-    .action(async (opts: ListFlags, command: Command) => {
+    .action(async ({ limit, ...flags }: ListFlags & { limit?: number }, command: Command) => {
+      const opts: ListFlags = { ...flags, maxItems: flags.maxItems ?? limit };
       const debug = debugFor(command, io);
       const { broker } = await brokerFrom(command, io, debug);
       const listing = await listAllLeases(broker, opts, debug);

@@ -55,7 +55,7 @@ svg { max-width: 100%; height: auto; }
 </head>
 <body>
 <h1>nocreds audit report</h1>
-<p>Generated ${escape(report.generatedAt)}; issuance over the last ${report.windowDays} days.${report.truncated ? ' <strong>More leases exist than the audit reads: counts are lower bounds.</strong>' : ''}</p>
+<p>Generated ${escape(report.generatedAt)}; issuance over the last ${report.windowDays} days. Credentials leases are read once a job keeps them (revoked, failed, abandoned, unrecorded): active ones are not indexed, so they are not counted here; the <code>Vends</code> metric counts them.${report.truncated ? ' <strong>More leases exist than the audit reads: counts are lower bounds.</strong>' : ''}</p>
 ${findingSummary(summary)}
 ${findings.map((f) => `<h3 id="${escape(f.key)}">${escape(f.name)} ${severity(f.severity)}</h3>\n${leaseTable(`${f.key}-table`, f.key, report.findings[f.key])}`).join('\n')}
 <h2 id="in-force">In force</h2>

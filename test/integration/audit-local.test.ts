@@ -29,8 +29,11 @@ test('npm run audit:local runs the audit job against moto and writes the HTML re
     // What the job found in the table moto holds: the revoked lease as a finding, the rest in force.
     expect(html).toContain('id="findings-summary"');
     expect(html).toMatch(new RegExp(`<h3 id="revokedNotExpired">[^<]*<span class="sev sev-medium">medium</span></h3>\\n<table id="revokedNotExpired-table"[\\s\\S]*?>${revoked}</code>`));
-    expect(html).toContain('<div class="card" data-metric="active"><b>2</b>');
-    expect(html).toContain('<div class="card" data-metric="issued"><b>3</b>');
+    // Active credentials leases are not in the due index the audit reads: the certificate is the one
+    // active lease it counts, and of the three issued it sees the certificate and the revoked vend.
+    expect(html).toContain('<div class="card" data-metric="active"><b>1</b>');
+    expect(html).toContain('<div class="card" data-metric="issued"><b>2</b>');
+    expect(html).toContain('active ones are not indexed, so they are not counted here');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

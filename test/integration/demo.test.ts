@@ -30,7 +30,7 @@ test('npm run demo walks through vending, denial, the container endpoint, the CL
     // The CLI, shown as typed, with its output and exit code.
     expect(stdout).toContain(`$ export NOCREDS_URL=http://127.0.0.1:`);
     expect(stdout).toMatch(/\$ nocreds credentials --role arn:aws:iam::123456789012:role\/team-a-app --format env\n.*\nexport AWS_ACCESS_KEY_ID='ASIA\w+'\n/);
-    expect(stdout).toMatch(/\$ nocreds leases --limit 2\n.*\n\{\n {2}"leases": \[[\s\S]*"caller": "dev:system:serviceaccount:team-a:app"[\s\S]*\n# exit 0\n/);
+    expect(stdout).toMatch(/\$ nocreds leases --max-items 2\n.*\n\{\n {2}"leases": \[[\s\S]*"caller": "dev:system:serviceaccount:team-a:app"[\s\S]*\n# exit 0\n/);
     expect(stdout).not.toMatch(/# exit [1-9]/);
     // No secret on screen: every secret key and session token, from curl or the CLI, is masked.
     const secrets = [...stdout.matchAll(/(?:"(?:secretAccessKey|SecretAccessKey|sessionToken|SessionToken|Token)":"|AWS_SECRET_ACCESS_KEY='|AWS_SESSION_TOKEN=')([^"']*)/g)].map((m) => m[1]);

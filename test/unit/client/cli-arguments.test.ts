@@ -244,6 +244,17 @@ describe('nocreds leases: paging', () => {
     expect([...first.leases, ...rest.leases].map((l: { leaseId: string }) => l.leaseId)).toEqual([0, 1, 2, 3, 4, 5, 6].map((n) => lease(n).leaseId));
   });
 
+  test('--limit, the first release\'s name for --max-items, still works; hidden from help, refused beside --max-items', async () => {
+    pagedBroker(7);
+    const listing = JSON.parse((await cli([...argv, '--page-size', '3', '--limit', '2'], { NOCREDS_TOKEN: 'a.b.c' })).stdout);
+    expect(listing.leases).toHaveLength(2);
+    expect(listing.cursor).toBeDefined();
+    const both = await cli([...argv, '--limit', '2', '--max-items', '3'], { NOCREDS_TOKEN: 'a.b.c' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--limit.*cannot be used with.*--max-items/);
+    expect((await cli(['leases', '--help'], {})).stdout).not.toContain('--limit');
+  });
+
   test('a broker that repeats a cursor stops the listing (exit 4) instead of looping', async () => {
     broker(() => Response.json({ leases: [lease(1)], scope: 'own', cursor: 'same' }));
     const { code, stderr } = await cli(argv, { NOCREDS_TOKEN: 'a.b.c' });
