@@ -318,8 +318,9 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
     if (deniesEverything(rule)) return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
     const hit = rule.credentials === undefined ? undefined : denyTemplateMatch(rule.credentials.roles, identity.attributes, roleArn);
     if (hit) {
-      const unknown = [...new Set(hit.missing)].map((a) => `"${a}"`).join(', ');
-      const why = hit.missing.length > 0 ? ` (its pattern needs attribute ${unknown}, which your identity lacks, so it applies whatever the value)` : '';
+      const lacking = [...new Set(hit.missing)];
+      const named = `attribute${lacking.length > 1 ? 's' : ''} ${lacking.map((a) => `"${a}"`).join(' and ')}`;
+      const why = lacking.length > 0 ? ` (its pattern needs ${named}, which your identity lacks, so it applies whatever the value)` : '';
       return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"${why}` };
     }
   }

@@ -541,6 +541,16 @@ describe('a deny rule cannot be dodged by a missing attribute', () => {
     expect(evaluateCredentials(policy, noTeam, role('X-ADMIN')).allowed).toBe(false);
   });
 
+  test('every attribute the caller lacks is named once', () => {
+    const two = policyOf([
+      { id: 'd', effect: 'deny', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('${team}-${env}-${team}')] } },
+      { id: 'apps', callers: [{ oidc: 'k8s' }], credentials: { roles: [role('*')] } },
+    ]);
+    expect(evaluateCredentials(two, noTeam, role('a-b-c')).reason).toBe(
+      'denied by rule "d" (its pattern needs attributes "team" and "env", which your identity lacks, so it applies whatever the value)',
+    );
+  });
+
   test('without it the roles no value could deny stay granted', () => {
     expect(allowed(evaluateCredentials(policy, noTeam, role('app'))).ruleId).toBe('apps');
     expect(allowed(evaluateCredentials(policy, noTeam, role('admin-x'))).ruleId).toBe('apps');

@@ -142,6 +142,20 @@ describe('role patterns', () => {
     expect(renderRolePattern('arn:aws:iam::*:role/${ns}-*', { ns: 'a.c' })).not.toBe(glob);
   });
 
+  test('for a deny rule a missing attribute renders as a wildcard; the allow rendering of the same template still refuses it', () => {
+    const template = 'arn:aws:iam::*:role/${team}-admin';
+    const deny = renderRolePattern(template, {}, true);
+    expect(matchGlob(deny, 'arn:aws:iam::111122223333:role/anything-admin')).toBe(true);
+    expect(matchGlob(deny, 'arn:aws:iam::111122223333:role/app')).toBe(false);
+    expect(renderRoleText(template, {}, true)).toBe('arn:aws:iam::*:role/*-admin');
+    // Cached apart: the wildcard rendering must never be what an allow rule gets for the same caller.
+    expect(() => renderRolePattern(template, {})).toThrow(MissingAttributeError);
+    expect(() => renderRoleText(template, {})).toThrow(MissingAttributeError);
+    // A present value is a value in both renderings.
+    expect(matchGlob(renderRolePattern(template, { team: 'a' }, true), 'arn:aws:iam::111122223333:role/b-admin')).toBe(false);
+    expect(renderTokens('${a}-${b}', { b: 'x' }, true, true)).toEqual([{ kind: 'any' }, { kind: 'text', text: '-' }, { kind: 'value', text: 'x', claim: 'b' }]);
+  });
+
   test('the cache key cannot be forged by a value', () => {
     // Same text when joined naively, different values: different patterns.
     const a = renderRolePattern('arn:aws:iam::1:role/${x}${y}', { x: 'ab', y: 'c' });
