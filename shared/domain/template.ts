@@ -216,7 +216,7 @@ export function renderRoleText(template: string, attributes: Attributes, missing
  * how deny rules are matched, so that a caller without the attribute is denied every role the
  * pattern could name for some value of it (fail closed), and not let through.
  */
-function renderRoleTokens(template: string, attributes: Attributes, missingAsAny = false): RenderedToken[] {
+function renderRoleTokens(template: string, attributes: Attributes, missingAsAny: boolean): RenderedToken[] {
   const tokens = renderTokens(template, attributes, true, missingAsAny);
   // Values hold no `:` or `/` and are not `.` or `..`, so the template's own text decides every
   // field and segment boundary, and no path segment can be a dot segment (it would have to be a
