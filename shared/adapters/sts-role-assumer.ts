@@ -18,28 +18,38 @@ export class StsRoleAssumer implements RoleAssumer {
           SourceIdentity: request.sourceIdentity,
           DurationSeconds: request.durationSeconds,
           Policy: request.policy,
-          PolicyArns: request.policyArns.length > 0 ? request.policyArns.map((arn) => ({ arn })) : undefined,
+          PolicyArns: policyArnsParameter(request.policyArns),
           Tags: request.tags.map((t) => ({ Key: t.key, Value: t.value })),
         }),
       );
     } catch (error) {
       throw mapStsError(error, request.roleArn);
     }
-    const c = output.Credentials;
-    const user = output.AssumedRoleUser;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.Arn || !user.AssumedRoleId) {
-      throw mapSdkError('STS', Object.assign(new Error('AssumeRole returned an incomplete response'), { name: 'InternalFailure' }));
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-      assumedRoleArn: user.Arn,
-      assumedRoleId: user.AssumedRoleId,
-      packedPolicySize: output.PackedPolicySize,
-    };
+    return assumedSession('AssumeRole', output);
   }
+}
+
+/** STS's `PolicyArns`: absent rather than an empty list. */
+export function policyArnsParameter(arns: readonly string[]): { arn: string }[] | undefined {
+  return arns.length > 0 ? arns.map((arn) => ({ arn })) : undefined;
+}
+
+/** The session of an AssumeRole or AssumeRoleWithWebIdentity answer; an incomplete one is STS's fault (5xx). */
+export function assumedSession(operation: string, output: Pick<AssumeRoleCommandOutput, 'Credentials' | 'AssumedRoleUser' | 'PackedPolicySize'>): AssumedSession {
+  const c = output.Credentials;
+  const user = output.AssumedRoleUser;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.Arn || !user.AssumedRoleId) {
+    throw mapSdkError('STS', Object.assign(new Error(`${operation} returned an incomplete response`), { name: 'InternalFailure' }));
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+    assumedRoleArn: user.Arn,
+    assumedRoleId: user.AssumedRoleId,
+    packedPolicySize: output.PackedPolicySize,
+  };
 }
 
 /** STS errors of AssumeRole and AssumeRoleWithWebIdentity, as domain errors. */

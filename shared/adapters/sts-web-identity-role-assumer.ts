@@ -3,8 +3,7 @@ import { ConfigurationError } from '../domain/errors';
 import type { SessionRequest } from '../domain/session';
 import { webIdentityTokenClaims, type IssuerSettings } from '../domain/web-identity';
 import type { AssumedSession, Clock, RoleAssumer, TokenSigner } from '../ports';
-import { mapSdkError } from './sdk-errors';
-import { mapStsError } from './sts-role-assumer';
+import { assumedSession, mapStsError, policyArnsParameter } from './sts-role-assumer';
 
 /**
  * RoleAssumer for issuer mode: signs a token for the session (web-identity.ts) and exchanges it
@@ -30,26 +29,13 @@ export class StsWebIdentityRoleAssumer implements RoleAssumer {
           WebIdentityToken: token,
           DurationSeconds: request.durationSeconds,
           Policy: request.policy,
-          PolicyArns: request.policyArns.length > 0 ? request.policyArns.map((arn) => ({ arn })) : undefined,
+          PolicyArns: policyArnsParameter(request.policyArns),
         }),
       );
     } catch (error) {
       throw mapStsError(error, request.roleArn);
     }
-    const c = output.Credentials;
-    const user = output.AssumedRoleUser;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.Arn || !user.AssumedRoleId) {
-      throw mapSdkError('STS', Object.assign(new Error('AssumeRoleWithWebIdentity returned an incomplete response'), { name: 'InternalFailure' }));
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-      assumedRoleArn: user.Arn,
-      assumedRoleId: user.AssumedRoleId,
-      packedPolicySize: output.PackedPolicySize,
-    };
+    return assumedSession('AssumeRoleWithWebIdentity', output);
   }
 }
 

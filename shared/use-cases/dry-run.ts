@@ -3,7 +3,7 @@ import { AccessDeniedError, NocredsError, ValidationError } from '../domain/erro
 import { evaluateCredentials, isAdmin, type GrantPolicy } from '../domain/grant-policy';
 import { iamIdentityFromArn, type Identity } from '../domain/identity';
 import { oidcIdentityFromClaims } from '../domain/oidc';
-import { sessionForLease } from '../domain/session';
+import { sessionForLease, type SessionRequest } from '../domain/session';
 import { decideCredentials, type CredentialsInput } from './decide';
 
 /**
@@ -39,20 +39,12 @@ interface DryRunBase {
 
 export interface CredentialsDryRun extends DryRunBase {
   readonly kind: 'credentials';
-  /** The AssumeRole (or, in issuer mode, AssumeRoleWithWebIdentity) request the real request would send (absent when refused). */
-  readonly session?: {
-    readonly mode: 'assume-role' | 'web-identity';
-    /** Issuer mode: the token's `sub` and `nocreds:rule` (no token is signed in a dry run). */
-    readonly webIdentity?: { readonly subject: string; readonly ruleId: string };
-    readonly roleArn: string;
-    readonly roleSessionName: string;
-    readonly sourceIdentity: string;
-    readonly durationSeconds: number;
-    /** The inline session policy exactly as sent (minified JSON), if any. */
-    readonly policy?: string;
-    readonly policyArns: readonly string[];
-    readonly tags: readonly { readonly key: string; readonly value: string }[];
-  };
+  /**
+   * The AssumeRole (or, in issuer mode, AssumeRoleWithWebIdentity) request the real request would
+   * send (absent when refused), policy as sent (minified JSON); in issuer mode `webIdentity` is the
+   * token's `sub` and `nocreds:rule` (no token is signed in a dry run).
+   */
+  readonly session?: SessionRequest & { readonly mode: 'assume-role' | 'web-identity' };
 }
 
 export interface CertificateDryRun extends DryRunBase {
