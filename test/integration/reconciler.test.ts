@@ -12,7 +12,7 @@ import { pendingLease, type Lease } from '../../shared/domain/lease';
 import { CALLER_TAG, LEASE_TAG, type SessionRequest } from '../../shared/domain/session';
 import { reconcileSession, type ReconcileSessionsDeps } from '../../shared/use-cases/reconcile-sessions';
 import { FixedClock } from '../fakes';
-import { cloudTrailFixture } from '../support/cloudtrail-fixtures';
+import { cloudTrailFixture, FIXTURE_GRANTS_YAML } from '../support/cloudtrail-fixtures';
 import { awsClientConfig, resetMoto } from './moto';
 
 /**
@@ -28,16 +28,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/nocreds/${ROLE_NAME}`;
 const BROKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Nocreds-BrokerCredentialsFunctionRole-1A2B3C4D`;
 const CALLER = 'system:serviceaccount:team-a:api';
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }] });
-const grants = parseGrantPolicy(`
-version: 1
-issuers:
-  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
-rules:
-  - id: team-apps
-    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
-    credentials:
-      roles: ["arn:aws:iam::${ACCOUNT}:role/nocreds/\${namespace}-app"]
-`);
+const grants = parseGrantPolicy(FIXTURE_GRANTS_YAML);
 
 let iam: IAMClient;
 let store: DynamoLeaseStore;

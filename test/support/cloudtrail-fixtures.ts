@@ -9,3 +9,19 @@ export type CloudTrailEventJson = Record<string, any>;
 export function cloudTrailFixture(name: string): CloudTrailEventJson {
   return JSON.parse(readFileSync(join(__dirname, '../fixtures/cloudtrail', `${name}.json`), 'utf8'));
 }
+
+/**
+ * The grant policy the CloudTrail fixtures were recorded under (account 123456789012): service
+ * accounts in team-* namespaces get `role/nocreds/<namespace>-app`. Ends inside the rules list, so
+ * a test can append rules.
+ */
+export const FIXTURE_GRANTS_YAML = `
+version: 1
+issuers:
+  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
+rules:
+  - id: team-apps
+    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
+    credentials:
+      roles: ["arn:aws:iam::123456789012:role/nocreds/\${namespace}-app"]
+`;

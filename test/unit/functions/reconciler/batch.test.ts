@@ -4,18 +4,9 @@ import { brokeredRoleMatcher } from '../../../../shared/domain/cloudtrail-sessio
 import { ConfigurationError, DependencyUnavailableError } from '../../../../shared/domain/errors';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { FixedClock, InMemoryLeaseStore, RecordingSessionRevoker } from '../../../fakes';
-import { cloudTrailFixture } from '../../../support/cloudtrail-fixtures';
+import { cloudTrailFixture, FIXTURE_GRANTS_YAML } from '../../../support/cloudtrail-fixtures';
 
-const grants = parseGrantPolicy(`
-version: 1
-issuers:
-  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
-rules:
-  - id: team-apps
-    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
-    credentials:
-      roles: ["arn:aws:iam::123456789012:role/nocreds/\${namespace}-app"]
-`);
+const grants = parseGrantPolicy(FIXTURE_GRANTS_YAML);
 
 function setup() {
   const leases = new InMemoryLeaseStore();

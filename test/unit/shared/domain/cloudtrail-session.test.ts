@@ -12,19 +12,11 @@ import {
 import { ValidationError } from '../../../../shared/domain/errors';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { SequentialIds } from '../../../fakes';
-import { cloudTrailFixture, type CloudTrailEventJson } from '../../../support/cloudtrail-fixtures';
+import { cloudTrailFixture, type CloudTrailEventJson, FIXTURE_GRANTS_YAML } from '../../../support/cloudtrail-fixtures';
 
 
 const BROKER = { roleArns: ['arn:aws:iam::123456789012:role/Nocreds-BrokerCredentialsFunctionRole-1A2B3C4D', 'arn:aws:iam::123456789012:role/Nocreds-BrokerLeasesFunctionRole-5E6F7A8B'] };
-const grants = parseGrantPolicy(`
-version: 1
-issuers:
-  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
-rules:
-  - id: team-apps
-    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
-    credentials:
-      roles: ["arn:aws:iam::123456789012:role/nocreds/\${namespace}-app"]
+const grants = parseGrantPolicy(`${FIXTURE_GRANTS_YAML}
   - id: no-prod
     effect: deny
     callers: [{ oidc: dev, claims: { namespace: "*" } }]

@@ -3,23 +3,14 @@ import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { reconcileSession } from '../../../../shared/use-cases/reconcile-sessions';
 import { AUDIT_FINDING, runAudit } from '../../../../shared/use-cases/run-audit';
 import { FixedClock, InMemoryLeaseStore, InMemoryReportStore, RecordingEventPublisher, RecordingMetricPublisher, RecordingSessionRevoker } from '../../../fakes';
-import { cloudTrailFixture } from '../../../support/cloudtrail-fixtures';
+import { cloudTrailFixture, FIXTURE_GRANTS_YAML } from '../../../support/cloudtrail-fixtures';
 
 /**
  * What the reconciler records reaches the daily audit: broker sessions without a lease and
  * sessions nocreds did not mint are findings of their own (report, HTML, metric, event), and
  * neither counts as an issuance.
  */
-const grants = parseGrantPolicy(`
-version: 1
-issuers:
-  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
-rules:
-  - id: team-apps
-    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
-    credentials:
-      roles: ["arn:aws:iam::123456789012:role/nocreds/\${namespace}-app"]
-`);
+const grants = parseGrantPolicy(FIXTURE_GRANTS_YAML);
 
 async function reconciled() {
   const leases = new InMemoryLeaseStore();

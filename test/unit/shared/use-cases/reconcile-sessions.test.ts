@@ -5,21 +5,12 @@ import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import { pendingLease, type Lease, type LeaseStatus } from '../../../../shared/domain/lease';
 import { reconcileSession, type ReconcileSessionsDeps } from '../../../../shared/use-cases/reconcile-sessions';
 import { FixedClock, InMemoryLeaseStore, RecordingSessionRevoker, SequentialIds } from '../../../fakes';
-import { cloudTrailFixture } from '../../../support/cloudtrail-fixtures';
+import { cloudTrailFixture, FIXTURE_GRANTS_YAML } from '../../../support/cloudtrail-fixtures';
 
 const CREDENTIALS_ROLE = 'arn:aws:iam::123456789012:role/Nocreds-BrokerCredentialsFunctionRole-1A2B3C4D';
 const APP_ROLE = 'arn:aws:iam::123456789012:role/nocreds/team-a-app';
 const LEASE_ID = '01JDXK2M3N4P5Q6R7S8T9V0W1X';
-const grants = parseGrantPolicy(`
-version: 1
-issuers:
-  - { id: dev, url: "https://issuer.example", audiences: [nocreds], preset: kubernetes }
-rules:
-  - id: team-apps
-    callers: [{ oidc: dev, claims: { namespace: "team-*" } }]
-    credentials:
-      roles: ["arn:aws:iam::123456789012:role/nocreds/\${namespace}-app"]
-`);
+const grants = parseGrantPolicy(FIXTURE_GRANTS_YAML);
 
 /** The fixture events (03:00 to 03:06), with the clock past their grace period. */
 function world(options: { revocation?: boolean; revokeOutsideSessions?: boolean; leases?: Lease[] } = {}) {
