@@ -244,6 +244,7 @@ describe('rules', () => {
       credentialsRule('r', { sessionTags: { 'aws:x': 'v', Team: 'a', team: 'b' } }, [{ oidc: 'nope' }]),
       { id: 'r', callers: [{ iam: `arn:aws:sts::${ACCOUNT}:assumed-role/a/s` }], certificates: { profiles: [profile('p'), profile('p')] } },
       credentialsRule('many', { sessionTags: tags }),
+      credentialsRule('long', { maxDurationSeconds: 7200 }),
     ];
     const parsed = grantPolicySchema.safeParse(policyOf(rules, [issuer('k8s'), issuer('k8s'), issuer('plain', 'http://oidc.example.com')]));
     expect(parsed.success).toBe(false);
@@ -257,6 +258,7 @@ describe('rules', () => {
       ['custom', 'rules[1].callers[0].iam'],
       ['custom', 'rules[1].certificates.profiles[1].name'],
       ['custom', 'rules[2].credentials.sessionTags'],
+      ['custom', 'rules[3].credentials.maxDurationSeconds'],
     ]);
   });
 });

@@ -94,6 +94,11 @@ rules:
   - { id: short, callers: [{ oidc: k8s }], credentials: { roles: ["arn:aws:iam::111122223333:role/a"], maxDurationSeconds: 1800 } }
   - { id: long, callers: [{ oidc: k8s }], credentials: { via: web-identity, roles: ["arn:aws:iam::111122223333:role/b"], maxDurationSeconds: 28800 } }
   - { id: nope, effect: deny, callers: [{ oidc: k8s, claims: { namespace: x } }] }
+  - { id: no-admin, effect: deny, callers: [{ oidc: k8s }], credentials: { roles: ["arn:aws:iam::111122223333:role/admin"] } }
+  - id: certs-only
+    callers: [{ oidc: k8s }]
+    certificates:
+      profiles: [{ name: mesh, caArn: "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555", san: { dns: [app.example.internal] } }]
 `;
 
   test('webIdentityRuleIds: the allow rules that need the issuer', () => {
