@@ -5,8 +5,9 @@ let x509Loaded: typeof X509 | undefined;
 
 /**
  * @peculiar/x509 (set up by ./x509), loaded on first use rather than at init: with reflect-metadata,
- * tsyringe and the ASN.1 schemas its evaluation costs every cold start of a function that bundles
- * it (leases, renewal), though only certificate work needs it. esbuild bundles a require() inside a
+ * tsyringe and the ASN.1 schemas, evaluating it costs every cold start of a function that bundles
+ * it, though only certificate work needs it (the leases function also lists, revokes and renews
+ * credentials leases; README, "Cold start over budget"). esbuild bundles a require() inside a
  * function as a lazy initialiser (a static import runs at init); types come from `import type`.
  */
 export function x509Library(): typeof X509 {
