@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
 import type { RouteId } from '../shared/http/routes';
-import { certificateAnswerSchema, issueRequestSchema, pendingCertificateAnswerSchema, trustBundleAnswerSchema } from './certificates/routes';
-import { certificateDryRunAnswerSchema, credentialsDryRunAnswerSchema } from '../shared/http/dry-run';
-import { discoveryAnswerSchema, jwksAnswerSchema } from './credentials/issuer-routes';
-import { containerCredentialsAnswerSchema, credentialsAnswerSchema, vendRequestSchema } from './credentials/routes';
-import { leaseAnswerSchema, leaseListAnswerSchema, listQuerySchema, pendingRenewalAnswerSchema, renewAnswerSchema, renewBodySchema, revokeAnswerSchema, revokeBodySchema } from './leases/routes';
-import { whoamiAnswerSchema } from './whoami/routes';
+import { certificateDryRunAnswerSchema, credentialsDryRunAnswerSchema } from '../shared/http/dry-run-answers';
+import { certificateAnswerSchema, pendingCertificateAnswerSchema, trustBundleAnswerSchema } from './certificates/answers';
+import { issueRequestSchema } from './certificates/routes';
+import { containerCredentialsAnswerSchema, credentialsAnswerSchema, discoveryAnswerSchema, jwksAnswerSchema } from './credentials/answers';
+import { vendRequestSchema } from './credentials/routes';
+import { leaseAnswerSchema, leaseListAnswerSchema, pendingRenewalAnswerSchema, renewAnswerSchema, revokeAnswerSchema } from './leases/answers';
+import { listQuerySchema, renewBodySchema, revokeBodySchema } from './leases/routes';
+import { whoamiAnswerSchema } from './whoami/answers';
 
 /**
  * The schema half of the route table (shared/http/routes.ts): what each route takes and answers.

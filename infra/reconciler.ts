@@ -7,7 +7,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CLOUDTRAIL_DETAIL_TYPE, DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS, SESSION_EVENT_NAMES, STS_EVENT_SOURCE } from '../shared/domain/cloudtrail-session';
+import { CLOUDTRAIL_DETAIL_TYPE, SESSION_EVENT_NAMES, STS_EVENT_SOURCE } from '../shared/domain/cloudtrail-session';
+import { DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS } from '../shared/domain/lease';
 import type { BrokerFunction } from './broker-function';
 import type { NocredsMonitoring } from './monitoring';
 

@@ -1,7 +1,7 @@
 import { webcrypto } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-import { x509 } from '../shared/domain/certificate';
+import { x509 } from '../shared/domain/x509';
 
 /**
  * What a workload does before asking nocreds for a certificate: make a key pair and a PKCS#10

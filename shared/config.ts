@@ -2,8 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './domain/errors';
 import { validateGrantPolicy, webIdentityRuleIds, type GrantPolicy } from './domain/grant-policy';
-import { DEFAULT_PENDING_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS } from './domain/lease';
-import { DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS } from './domain/cloudtrail-session';
+import { DEFAULT_PENDING_GRACE_SECONDS, DEFAULT_RECONCILE_GRACE_SECONDS, MAX_PENDING_GRACE_SECONDS, MIN_PENDING_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS } from './domain/lease';
 import type { IssuerSettings } from './domain/web-identity';
 
 /**

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import '../../shared/domain/schema-locale';
 import type { Authenticator } from '../../shared/http/authenticator';
-import { described, timestamp } from '../../shared/http/answer-schema';
+import type { certificateAnswerSchema, pendingCertificateAnswerSchema } from './answers';
 import { header, json, NO_STORE, type HttpEvent } from '../../shared/http/event';
 import { ValidationError } from '../../shared/domain/errors';
 import { describedIdentitySchema, dryRunResponse } from '../../shared/http/dry-run';
@@ -27,29 +27,6 @@ export interface CertificatesRouteDeps extends IssueCertificateDeps {
   readonly authenticator: Authenticator;
 }
 
-/**
- * POST /v1/certificates: 201 with the certificate, or 202 with the lease id when the CA has not
- * finished in time (GET /v1/leases/{id} then delivers it).
- */
-/** The API v1 answer for an issued certificate (also the answer of renewing a certificate lease). */
-export const certificateAnswerSchema = z.strictObject({
-  leaseId: described(z.string(), 'The lease recording this certificate.', '01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
-  certificate: described(z.string(), 'The certificate, PEM.'),
-  certificateChain: described(z.string(), 'The issuing CA chain, PEM, issuer first.'),
-  serialNumber: described(z.string(), 'The certificate serial number, hex.'),
-  notAfter: timestamp('When the certificate expires.'),
-});
-
-/** 202: the CA has not finished in time; GET the location (the lease) for the certificate. */
-export const pendingCertificateAnswerSchema = z.strictObject({
-  leaseId: z.string(),
-  status: z.literal('pending'),
-  location: described(z.string(), 'The lease to poll: GET it until it carries the certificate.', '/v1/leases/01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
-});
-
-/** GET /v1/trust-bundle: concatenated PEM CA certificates. */
-export const trustBundleAnswerSchema = described(z.string(), 'The CA certificates (PEM, concatenated) of the profiles the caller\'s grants name.');
-
 export function certificateBody(result: Extract<IssueCertificateResult, { status: 'issued' }>): z.infer<typeof certificateAnswerSchema> {
   return {
     leaseId: result.leaseId,
@@ -60,6 +37,10 @@ export function certificateBody(result: Extract<IssueCertificateResult, { status
   };
 }
 
+/**
+ * POST /v1/certificates: 201 with the certificate, or 202 with the lease id when the CA has not
+ * finished in time (GET /v1/leases/{id} then delivers it).
+ */
 export function certificatesRoutes(deps: CertificatesRouteDeps) {
   const issue = httpRoute({ authenticator: deps.authenticator, body: issueRequestSchema }, async ({ identity, body, requestId, audit }) => {
     audit.note({ profile: body.profile });

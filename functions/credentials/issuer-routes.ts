@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { NotFoundError } from '../../shared/domain/errors';
 import { discoveryDocument, type IssuerSettings } from '../../shared/domain/web-identity';
 import { reportAnswer } from '../../shared/http/answers';
@@ -18,21 +17,6 @@ export interface IssuerRouteDeps {
   readonly issuer?: { readonly settings: IssuerSettings; readonly signer: TokenSigner };
   readonly logger: { error(message: string, fields: Record<string, unknown>): void };
 }
-
-/** GET /.well-known/openid-configuration (docs/openapi.json). */
-export const discoveryAnswerSchema = z.looseObject({
-  issuer: z.string(),
-  jwks_uri: z.string(),
-  response_types_supported: z.array(z.string()),
-  subject_types_supported: z.array(z.string()),
-  id_token_signing_alg_values_supported: z.array(z.string()),
-  claims_supported: z.array(z.string()),
-});
-
-/** GET /.well-known/jwks.json: public keys only. */
-export const jwksAnswerSchema = z.strictObject({
-  keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal('sig') })),
-});
 
 type PublicRoute = (event: HttpEvent) => Promise<HttpResult>;
 

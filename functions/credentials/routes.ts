@@ -4,7 +4,7 @@ import { ValidationError } from '../../shared/domain/errors';
 import { parseSessionPolicy } from '../../shared/domain/session-policy';
 import { STS_LIMITS } from '../../shared/domain/session';
 import type { Authenticator } from '../../shared/http/authenticator';
-import { described, timestamp } from '../../shared/http/answer-schema';
+import type { containerCredentialsAnswerSchema, credentialsAnswerSchema } from './answers';
 import { json, NO_STORE, queryParam } from '../../shared/http/event';
 import { describedIdentitySchema, dryRunResponse } from '../../shared/http/dry-run';
 import { httpRoute } from '../../shared/http/route';
@@ -43,25 +43,6 @@ export type VendRequest = z.infer<typeof vendRequestSchema>;
 export interface CredentialsRouteDeps extends VendCredentialsDeps {
   readonly authenticator: Authenticator;
 }
-
-/** The API v1 answer for vended credentials (also the answer of renewing a credentials lease). */
-export const credentialsAnswerSchema = z.strictObject({
-  leaseId: described(z.string(), 'The lease recording this grant (also the STS session name).', '01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
-  accessKeyId: described(z.string(), 'STS temporary access key id.', 'ASIAEXAMPLEEXAMPLE12'),
-  secretAccessKey: z.string(),
-  sessionToken: z.string(),
-  expiration: timestamp('When the credentials stop working.'),
-  assumedRoleArn: described(z.string(), 'The STS session the credentials belong to.', 'arn:aws:sts::123456789012:assumed-role/team-a-app/01JD5Y8W3J7B4ZQ6N0T2V9K1XH'),
-});
-
-/** The container-credentials answer (what AWS SDKs read from AWS_CONTAINER_CREDENTIALS_FULL_URI). */
-export const containerCredentialsAnswerSchema = z.strictObject({
-  AccessKeyId: z.string(),
-  SecretAccessKey: z.string(),
-  Token: z.string(),
-  Expiration: timestamp('When the credentials stop working.'),
-  AccountId: z.optional(described(z.string(), 'The account of the assumed role.', '123456789012')),
-});
 
 export function credentialsBody(result: VendedCredentials): z.infer<typeof credentialsAnswerSchema> {
   return {

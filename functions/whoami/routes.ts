@@ -1,33 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { explainRules, isAdmin, type GrantPolicy } from '../../shared/domain/grant-policy';
-import { described } from '../../shared/http/answer-schema';
 import type { Authenticator } from '../../shared/http/authenticator';
 import { header, json, methodOf, pathOf, type HttpEvent } from '../../shared/http/event';
 import { httpRoute, publicRoute } from '../../shared/http/route';
-
-const ruleSummarySchema = z.strictObject({
-  id: z.string(),
-  effect: z.enum(['allow', 'deny']),
-  description: z.optional(z.string()),
-  roles: z.optional(described(z.array(z.string()), 'Role ARN patterns, rendered with the caller\'s attributes.')),
-  maxDurationSeconds: z.optional(z.number()),
-  profiles: z.optional(described(z.array(z.string()), 'Certificate profiles the rule grants (allow) or withholds (deny).')),
-  admin: z.optional(z.boolean()),
-});
-
-/** GET /v1/whoami. */
-export const whoamiAnswerSchema = z.strictObject({
-  caller: described(z.string(), 'The caller as leases record it.', 'oidc:dev:system:serviceaccount:team-a:app'),
-  kind: z.enum(['iam', 'oidc']),
-  issuer: z.optional(described(z.string(), 'OIDC: the grant policy\'s issuer id.')),
-  subject: z.optional(described(z.string(), 'OIDC: the token\'s `sub`.')),
-  principalArn: z.optional(described(z.string(), 'IAM: the caller\'s principal.')),
-  accountId: z.optional(z.string()),
-  attributes: described(z.record(z.string(), z.string()), 'What grant templates can substitute (`${name}`).'),
-  admin: described(z.boolean(), 'Whether an admin grant applies (sees every lease).'),
-  rules: z.array(ruleSummarySchema),
-});
+import type { whoamiAnswerSchema } from './answers';
 
 /** GET /v1/whoami: the identity as the broker sees it, and which grant rules apply to it. */
 export function whoamiRoute(deps: { readonly grants: GrantPolicy; readonly authenticator: Authenticator }) {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { API_CONTRACT, type RouteContract } from '../../functions/api-contract';
-import { leaseViewSchema } from '../../functions/leases/routes';
+import { leaseViewSchema } from '../../functions/leases/answers';
 import { ROUTES, type RouteSpec } from '../../shared/http/routes';
 import { version } from '../../package.json';
 import { routeErrorCodes } from './error-codes';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { subjectAltNames, x509 } from './certificate';
+import type * as X509 from '@peculiar/x509';
+import { subjectAltNames, x509Library } from './certificate';
 import type { CertificateNames, KeyType } from './certificate-profile';
 import { ValidationError } from './errors';
 
@@ -126,7 +127,7 @@ function describeKey(algorithm: PublicKeyAlgorithm): string {
   return algorithm.name;
 }
 
-function namesOf(csr: x509.Pkcs10CertificateRequest): CertificateNames {
+function namesOf(csr: X509.Pkcs10CertificateRequest): CertificateNames {
   const commonNames = csr.subjectName.getField('CN');
   if (commonNames.length > 1) throw invalid('csr_multiple_common_names', 'The csr subject has more than one CN; send at most one.');
   const { dns, uris, ips, others } = subjectAltNames(csr.extensions);
@@ -155,6 +156,7 @@ export async function parseCertificateSigningRequest(text: string): Promise<Cert
 
 async function parse(text: string): Promise<CertificateSigningRequest> {
   const der = decodePem(text);
+  const x509 = x509Library();
   const csr = new x509.Pkcs10CertificateRequest(der);
   const algorithm = csr.publicKey.algorithm as PublicKeyAlgorithm;
   const keyType = keyTypeOf(algorithm);

@@ -1,15 +1,20 @@
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { CertificateNames } from './certificate-profile';
 
-/**
- * X.509 on Node: @peculiar/x509 needs reflect-metadata loaded first and Node's WebCrypto as its
- * provider. Every certificate module imports `x509` from here so that happens once.
- */
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509Loaded: typeof X509 | undefined;
 
-export { x509 };
+/**
+ * @peculiar/x509 (set up by ./x509), loaded on first use rather than at init: with reflect-metadata,
+ * tsyringe and the ASN.1 schemas, evaluating it costs every cold start of a function that bundles
+ * it, though only certificate work needs it (the leases function also lists, revokes and renews
+ * credentials leases; README, "Cold start over budget"). esbuild bundles a require() inside a
+ * function as a lazy initialiser (a static import runs at init); types come from `import type`.
+ */
+export function x509Library(): typeof X509 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  x509Loaded ??= (require('./x509') as typeof import('./x509')).x509;
+  return x509Loaded;
+}
 
 /** What the broker records about a certificate the CA issued. */
 export interface IssuedCertificateFacts {
@@ -23,7 +28,8 @@ export interface IssuedCertificateFacts {
 const SAN_OID = '2.5.29.17';
 
 /** The subject alternative names in a certificate's or CSR's extensions, by kind. */
-export function subjectAltNames(extensions: readonly x509.Extension[]): { dns: string[]; uris: string[]; ips: string[]; others: string[] } {
+export function subjectAltNames(extensions: readonly X509.Extension[]): { dns: string[]; uris: string[]; ips: string[]; others: string[] } {
+  const x509 = x509Library();
   const names = { dns: [] as string[], uris: [] as string[], ips: [] as string[], others: [] as string[] };
   for (const extension of extensions.filter((e) => e.type === SAN_OID)) {
     const san = extension instanceof x509.SubjectAlternativeNameExtension ? extension : new x509.SubjectAlternativeNameExtension(extension.rawData);
@@ -46,7 +52,8 @@ export function formatSerial(hex: string): string {
 
 /** Reads the facts the lease records from an issued certificate (PEM). */
 export function readIssuedCertificate(pem: string): IssuedCertificateFacts {
-  const certificate = new x509.X509Certificate(pem);
+  const { X509Certificate } = x509Library();
+  const certificate = new X509Certificate(pem);
   const { dns, uris, ips } = subjectAltNames(certificate.extensions);
   const commonName = certificate.subjectName.getField('CN')[0];
   return {

@@ -281,16 +281,6 @@ export function sessionExpiry(event: Pick<SessionEvent, 'eventTime' | 'durationS
   return new Date(event.eventTime.getTime() + seconds * 1000);
 }
 
-/**
- * How long after STS issued a session the reconciler may look for its lease, by default. The vend
- * writes its lease after AssumeRole answers, within its function's timeout (at most 29 s), so a
- * lease not there after this is not coming. The queue's delivery delay gives it; reconcileSession
- * checks it too, so it holds even if the delay is changed or a message arrives early.
- */
-export const DEFAULT_RECONCILE_GRACE_SECONDS = 120;
-/** The least grace that is safe: longer than any broker function may take to write its lease. */
-export const MIN_RECONCILE_GRACE_SECONDS = 60;
-
 /** `ruleId` of an unrecorded lease: no grant rule was recorded for it. */
 export const UNRECORDED_RULE_ID = '(unrecorded)';
 

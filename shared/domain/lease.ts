@@ -179,6 +179,18 @@ export const MIN_PENDING_GRACE_SECONDS = 60;
 export const MAX_PENDING_GRACE_SECONDS = 600;
 
 /**
+ * How long after STS issued a session the reconciler may look for its lease, by default. The vend
+ * writes its lease after AssumeRole answers, within its function's timeout (at most 29 s), so a
+ * lease not there after this is not coming. The queue's delivery delay gives it; reconcileSession
+ * checks it too, so it holds even if the delay is changed or a message arrives early. (Here, not in
+ * ./cloudtrail-session: config.ts reads it in every function, and importing that module would
+ * build its CloudTrail event schemas at every cold start.)
+ */
+export const DEFAULT_RECONCILE_GRACE_SECONDS = 120;
+/** The least grace that is safe: longer than any broker function may take to write its lease. */
+export const MIN_RECONCILE_GRACE_SECONDS = 60;
+
+/**
  * Whether the renewal job must settle this pending lease now: its grace period has passed (the
  * request that wrote it is over, one way or another), or what it may have issued has expired.
  * Either way no lease is pending after its credential's expiry plus one run of the job.

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 
 /**
- * Pieces of the API's answer schemas (functions/<fn>/routes.ts). They describe what the routes
+ * Pieces of the API's answer schemas (functions/<fn>/answers.ts). They describe what the routes
  * send, for docs/openapi.json and the checks of real answers against it; the routes never parse
  * their own answers.
  */

@@ -1,6 +1,6 @@
-import { classifySessionEvent, DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS, type BrokerPrincipals, type FailedSessionEvent, type SessionEvent, unrecordedLease } from '../domain/cloudtrail-session';
+import { classifySessionEvent, type BrokerPrincipals, type FailedSessionEvent, type SessionEvent, unrecordedLease } from '../domain/cloudtrail-session';
 import { ConfigurationError, ConflictError, DependencyDeniedError } from '../domain/errors';
-import type { Lease } from '../domain/lease';
+import { DEFAULT_RECONCILE_GRACE_SECONDS, MIN_RECONCILE_GRACE_SECONDS, type Lease } from '../domain/lease';
 import type { Clock, LeaseStore, SessionRevoker } from '../ports';
 
 export interface ReconcileSessionsDeps {

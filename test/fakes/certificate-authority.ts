@@ -1,5 +1,5 @@
 import { randomBytes, webcrypto } from 'node:crypto';
-import { x509 } from '../../shared/domain/certificate';
+import { x509 } from '../../shared/domain/x509';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import type { CertificateAuthority, CertificateAuthorityInfo, CertificateIssueRequest, CertificateRetrieval } from '../../shared/ports';

@@ -16,7 +16,7 @@ import type { AgentLogger } from '../../../client/agent/log';
 import { CredentialsUnavailableError, RoleCredentials } from '../../../client/agent/role-credentials';
 import { imdsEndpoint, secretsEqual } from '../../../client/agent/server';
 import { NocredsClientError } from '../../../client/errors';
-import { x509 } from '../../../shared/domain/certificate';
+import { x509 } from '../../../shared/domain/x509';
 import { ManualAgentClock } from '../../fakes/agent-clock';
 
 /** Property runs are seeded so a failure reproduces: rerun with the seed it prints. */

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { x509 } from '../../../../shared/domain/certificate';
+import { x509 } from '../../../../shared/domain/x509';
 import { parseCertificateSigningRequest } from '../../../../shared/domain/certificate-request';
 import { ValidationError } from '../../../../shared/domain/errors';
 import { generateCsr } from '../../../../local/workload-csr';
