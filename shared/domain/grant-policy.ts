@@ -128,13 +128,22 @@ export const grantPolicySchema = z
           }
           if ('iam' in caller) {
             const list = Array.isArray(caller.iam) ? caller.iam : [caller.iam];
+            // A pattern no caller can match would make a deny rule silently never apply.
             list.forEach((pattern, k) => {
-              if (!ASSUMED_ROLE_PATTERN.test(pattern)) return;
-              ctx.addIssue({
-                code: 'custom',
-                path: ['rules', i, 'callers', j, 'iam', ...(Array.isArray(caller.iam) ? [k] : [])],
-                message: `"${pattern}" can never match: callers are matched by their role ARN (an assumed-role session becomes arn:aws:iam::ACCOUNT:role/NAME, without path); write the role form, e.g. arn:aws:iam::ACCOUNT:role/NAME`,
-              });
+              const where = ['rules', i, 'callers', j, 'iam', ...(Array.isArray(caller.iam) ? [k] : [])];
+              if (ASSUMED_ROLE_PATTERN.test(pattern)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: where,
+                  message: `"${pattern}" can never match: callers are matched by their role ARN (an assumed-role session becomes arn:aws:iam::ACCOUNT:role/NAME, without path); write the role form, e.g. arn:aws:iam::ACCOUNT:role/NAME`,
+                });
+              } else if (ROLE_WITH_PATH_PATTERN.test(pattern)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: where,
+                  message: `"${pattern}" can never match: a caller's role ARN has no path (STS session ARNs do not carry it), and role names have no "/"; write arn:aws:iam::ACCOUNT:role/NAME`,
+                });
+              }
             });
           }
         });
@@ -171,6 +180,8 @@ export const grantPolicySchema = z
 
 /** An `iam:` caller pattern written as an STS session ARN: callers are normalised to role ARNs, so it never matches. */
 const ASSUMED_ROLE_PATTERN = /^arn:[^:]*:sts:|:assumed-role\//;
+/** A role caller pattern with a `/` after `role/`: a path, or a `*` meant to span one. */
+const ROLE_WITH_PATH_PATTERN = /:role\/.*\//;
 
 /** Tags the broker adds to every session (caller and lease id). */
 export const RESERVED_TAG_COUNT = 2;

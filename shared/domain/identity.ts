@@ -63,15 +63,18 @@ export function iamIdentityFromArn(arn: string): IamIdentity {
   }
   const role = IAM_ROLE.exec(arn);
   if (role) {
-    const [, , accountId, , roleName] = role as unknown as [string, string, string, string, string];
+    // Without its path, as a caller of that role is seen (its STS session ARN carries no path):
+    // a dry run `as` a role ARN with a path must decide as the real caller's request would.
+    const [, partition, accountId, , roleName] = role as unknown as [string, string, string, string, string];
+    const principalArn = `arn:${partition}:iam::${accountId}:role/${roleName}`;
     return {
       kind: 'iam',
-      principalArn: arn,
+      principalArn,
       accountId,
       principalType: 'role',
       name: roleName,
-      caller: arn,
-      attributes: { arn, accountId, roleName, principalType: 'role' },
+      caller: principalArn,
+      attributes: { arn: principalArn, accountId, roleName, principalType: 'role' },
     };
   }
   const user = IAM_USER.exec(arn);

@@ -4,7 +4,8 @@
  * and says what to fix. Messages are part of the product, so they are compared in full.
  */
 import { ConfigurationError } from '../../../../shared/domain/errors';
-import { formatZodPath, grantPolicySchema, issuerSchema, validateGrantPolicy, type GrantPolicy } from '../../../../shared/domain/grant-policy';
+import { evaluateCredentials, formatZodPath, grantPolicySchema, issuerSchema, validateGrantPolicy, type GrantPolicy } from '../../../../shared/domain/grant-policy';
+import { iamIdentityFromArn } from '../../../../shared/domain/identity';
 
 const ACCOUNT = '111122223333';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/app`;
@@ -159,10 +160,27 @@ describe('rules', () => {
       `arn:aws:iam::${ACCOUNT}:role/assumed-role`,
       `arn:aws:iam::${ACCOUNT}:user/sts/x`,
       `arn:aws:iam::${ACCOUNT}:role/x:sts:y`,
-      `arn:aws:iam::${ACCOUNT}:role/assumed-role/x`,
       'xarn:aws:sts::1:x',
+      `arn:aws:iam::${ACCOUNT}:*`,
     ])('%s is accepted', (pattern) => {
       expect(validateGrantPolicy(policyOf([credentialsRule('r', {}, [{ iam: pattern }])])).rules[0]?.callers).toEqual([{ iam: pattern }]);
+    });
+  });
+
+  // A caller's role ARN never has a path (STS session ARNs do not carry one): a pattern with a `/`
+  // after role/ would make a deny rule silently never apply.
+  describe('an iam caller pattern with a role path can never match', () => {
+    test.each([`arn:aws:iam::${ACCOUNT}:role/assumed-role/x`, `arn:aws:iam::${ACCOUNT}:role/teams/contractor-*`, 'arn:aws:iam::*:role/*/admin'])('%s is refused', (pattern) => {
+      expect(problems(policyOf([{ id: 'd', effect: 'deny', callers: [{ iam: ['*', pattern] }] }]))).toEqual([
+        `grant policy rules[0].callers[0].iam[1]: "${pattern}" can never match: a caller's role ARN has no path (STS session ARNs do not carry it), and role names have no "/"; write arn:aws:iam::ACCOUNT:role/NAME`,
+      ]);
+    });
+
+    test('the same role, asked for with its path in a dry run, is decided as its caller: without the path', () => {
+      const policy = validateGrantPolicy(policyOf([{ id: 'd', effect: 'deny', callers: [{ iam: `arn:aws:iam::${ACCOUNT}:role/contractor-*` }] }, credentialsRule('r')]));
+      const identity = iamIdentityFromArn(`arn:aws:iam::${ACCOUNT}:role/teams/contractor-1`);
+      expect(identity.principalArn).toBe(`arn:aws:iam::${ACCOUNT}:role/contractor-1`);
+      expect(evaluateCredentials(policy, identity, ROLE)).toMatchObject({ allowed: false, ruleId: 'd' });
     });
   });
 

@@ -48,16 +48,17 @@ describe('iamIdentityFromArn', () => {
 
   test('accepts an IAM user without a path and an IAM role ARN', () => {
     expect(iamIdentityFromArn('arn:aws:iam::111122223333:user/bob')).toMatchObject({ principalType: 'user', name: 'bob' });
+    // A role ARN loses its path: a caller of that role is seen by its session ARN, which has none.
     expect(iamIdentityFromArn('arn:aws:iam::111122223333:role/service/worker')).toMatchObject({
       principalType: 'role',
       name: 'worker',
-      principalArn: 'arn:aws:iam::111122223333:role/service/worker',
+      principalArn: 'arn:aws:iam::111122223333:role/worker',
     });
   });
 
   test('builds the whole identity of an IAM role and an IAM user, attributes included', () => {
-    const role = 'arn:aws:iam::111122223333:role/service/worker';
-    expect(iamIdentityFromArn(role)).toEqual({
+    const role = 'arn:aws:iam::111122223333:role/worker';
+    expect(iamIdentityFromArn('arn:aws:iam::111122223333:role/service/worker')).toEqual({
       kind: 'iam',
       principalArn: role,
       accountId: '111122223333',
