@@ -116,6 +116,9 @@ export const grantPolicySchema = z
       const issuerIds = new Set<string>();
       policy.issuers.forEach((issuer, i) => {
         if (issuerIds.has(issuer.id)) ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: `duplicate issuer id "${issuer.id}"` });
+        // An OIDC caller is ISSUER_ID:SUBJECT and an IAM caller its ARN: issuer "arn" with subject
+        // "aws:iam::ACCOUNT:role/NAME" would be the IAM role's caller id (its leases, its sessions).
+        if (issuer.id === 'arn') ctx.addIssue({ code: 'custom', path: ['issuers', i, 'id'], message: 'the issuer id "arn" is reserved: its callers would look like IAM ARNs; choose another id' });
         issuerIds.add(issuer.id);
       });
       const ruleIds = new Set<string>();

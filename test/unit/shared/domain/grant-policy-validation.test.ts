@@ -169,6 +169,13 @@ describe('rules', () => {
 
   // A caller's role ARN never has a path (STS session ARNs do not carry one): a pattern with a `/`
   // after role/ would make a deny rule silently never apply.
+  test('the issuer id "arn" is reserved: its callers (arn:SUBJECT) would pass for IAM callers', () => {
+    expect(problems(policyOf([credentialsRule('r')], [issuer('arn')]))).toEqual([
+      'grant policy issuers[0].id: the issuer id "arn" is reserved: its callers would look like IAM ARNs; choose another id',
+    ]);
+    expect(validateGrantPolicy(policyOf([credentialsRule('r')], [issuer('arns')])).issuers[0]?.id).toBe('arns');
+  });
+
   describe('an iam caller pattern with a role path can never match', () => {
     test.each([`arn:aws:iam::${ACCOUNT}:role/assumed-role/x`, `arn:aws:iam::${ACCOUNT}:role/teams/contractor-*`, 'arn:aws:iam::*:role/*/admin'])('%s is refused', (pattern) => {
       expect(problems(policyOf([{ id: 'd', effect: 'deny', callers: [{ iam: ['*', pattern] }] }]))).toEqual([
