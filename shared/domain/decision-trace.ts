@@ -51,6 +51,11 @@ export function traceRules(policy: GrantPolicy, identity: Identity, target: Trac
   const decisiveIndex = policy.rules.findIndex((rule) => rule.id === decision.ruleId);
   return policy.rules.map((rule, index) => {
     let entry = applying.has(rule) ? traceApplyingRule(rule, identity, target) : { outcome: 'caller_not_matched' as RuleOutcome, detail: whyCallerDiffers(rule, identity) };
+    const unreadable = applying.has(rule) && rule.effect === 'deny' ? unreadableConditions(rule, identity) : [];
+    if (unreadable.length > 0) {
+      const named = unreadable.map((c) => `"${c}"`).join(', ');
+      entry = { ...entry, detail: `${entry.detail} (applies to this caller because claim ${named} cannot be read as values, and a deny rule's condition on such a claim holds)` };
+    }
     // An allow rule that names the target but was passed over before the deciding rule (or with no
     // rule granting) could not be rendered for this caller: its session policy, tags or profile
     // read an attribute the identity lacks (the evaluation moves on to the next rule).
@@ -121,6 +126,13 @@ function traceApplyingRule(rule: GrantRule, identity: Identity, target: TraceTar
     return { outcome: 'needs_attribute', detail: `its role patterns need ${[...new Set(missing)].map((a) => `attribute "${a}"`).join(' and ')}, which this caller does not have` };
   }
   return { outcome: 'target_not_matched', detail: `its role patterns do not name ${target.roleArn}: ${rendered.join(', ')}` };
+}
+
+/** The claims a deny rule's conditions compare that this caller has in a shape the broker cannot read. */
+function unreadableConditions(rule: GrantRule, identity: Identity): string[] {
+  if (identity.kind !== 'oidc' || !identity.unreadableClaims) return [];
+  const names = rule.callers.flatMap((m) => ('oidc' in m && m.oidc === identity.issuerId ? Object.keys(m.claims) : []));
+  return [...new Set(names)].filter((name) => claimValues(identity, name) === 'unreadable');
 }
 
 function whyCallerDiffers(rule: GrantRule, identity: Identity): string {
