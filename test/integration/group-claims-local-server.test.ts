@@ -52,6 +52,8 @@ interface ApiBody {
   leaseId?: string;
   error?: { code: string; message: string };
   allowed?: boolean;
+  claimLists?: Record<string, string[]>;
+  unreadableClaims?: string[];
   rules?: Array<{ id?: string; rule?: string; effect: string; outcome?: string; detail?: string; decisive?: true }>;
 }
 
@@ -86,6 +88,7 @@ test.each<[string, unknown]>([
   const whoami = await request(bearer, 'GET', '/v1/whoami');
   expect(whoami.status).toBe(200);
   expect(whoami.body.rules?.map((r) => r.id)).toContain('no-contractors');
+  expect(whoami.body).toMatchObject(Array.isArray(groups) && groups.every((g) => typeof g === 'string') ? { claimLists: { groups } } : { unreadableClaims: expect.arrayContaining(['groups']) as string[] });
   const dry = await request(bearer, 'POST', '/v1/credentials', { role: teamRole(), dryRun: true });
   expect(dry.status).toBe(200);
   expect(dry.body).toMatchObject({ allowed: false });
