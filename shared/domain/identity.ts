@@ -38,8 +38,9 @@ export interface OidcIdentity {
   /**
    * Verified claims whose value is an array of scalars (`groups`, `roles`, `amr`, `cognito:groups`),
    * each element as text. Read by the grant policy's `claims:` conditions only (one of the values
-   * must match), never by `${...}` templates, which need one value. A name in `attributes` is never
-   * here. Absent: none.
+   * must match), never by `${...}` templates, which need one value. A scalar claim whose name
+   * cannot be a template name (`cognito:username`) is here too, as a one-element list. A name in
+   * `attributes` is never here. Absent: none.
    */
   readonly claimLists?: Readonly<Record<string, readonly string[]>>;
   /**

@@ -59,10 +59,10 @@ export function readClaimList(value: readonly unknown[]): string[] | undefined {
  * holds exactly when some value of the claim matches one of its patterns, where a scalar claim is
  * one value and an array of scalars is its elements. So every verified claim lands in exactly one
  * place: a scalar with a template-able name in `attributes`; an array of scalars in `claimLists`
- * (any name: lists are never template values); anything else the broker cannot read as values (an
- * object, null, an array of anything else or over the caps) in `unreadableClaims`, which a deny
- * rule's condition counts as holding and an allow rule's as not. A scalar whose name cannot be a
- * template name (`cognito:username`) is dropped, as before.
+ * (any name: lists are never template values), as is a scalar whose name cannot be a template
+ * name (`cognito:username`, as a one-element list); anything else the broker cannot read as values
+ * (an object, null, an array of anything else or over the caps) in `unreadableClaims`, which a
+ * deny rule's condition counts as holding and an allow rule's as not.
  */
 export function oidcIdentityFromClaims(issuer: IssuerConfig, claims: Record<string, unknown>): OidcIdentity {
   const attributes: Record<string, string> = {};
@@ -72,7 +72,10 @@ export function oidcIdentityFromClaims(issuer: IssuerConfig, claims: Record<stri
   for (const [name, value] of Object.entries(claims)) {
     const text = scalar(value);
     if (text !== undefined) {
+      // A scalar whose name cannot be a template name (`cognito:username`) is still a value that
+      // conditions compare: a one-element list.
       if (ATTRIBUTE_NAME.test(name)) attributes[name] = text;
+      else claimLists.set(name, [text]);
     } else if (Array.isArray(value)) {
       const list = readClaimList(value);
       if (list === undefined) unreadable.add(name);

@@ -685,7 +685,7 @@ describe('claim conditions on list claims (groups), and on claims the broker can
     expect(evaluateCredentials(templated, identity, role('admin'))).toMatchObject({ allowed: false, reason: expect.stringContaining('needs attribute "groups"') });
   });
 
-  test('a claim whose name cannot be an attribute is compared when it is a list (cognito:groups)', () => {
+  test('a claim whose name cannot be an attribute is compared too (cognito:groups), as a list or a scalar', () => {
     const cognito = validateGrantPolicy({
       version: 1,
       issuers: [OKTA],
@@ -697,6 +697,8 @@ describe('claim conditions on list claims (groups), and on claims the broker can
     expect(evaluateCredentials(cognito, caller({ 'cognito:groups': ['users', 'guests'] }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
     expect(evaluateCredentials(cognito, caller({ 'cognito:groups': { guests: 1 } }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
     expect(allowed(evaluateCredentials(cognito, caller({ 'cognito:groups': ['users'] }), role('x'))).ruleId).toBe('all');
+    // A scalar under such a name is one value, as any scalar claim.
+    expect(evaluateCredentials(cognito, caller({ 'cognito:groups': 'guests' }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
   });
 
   // Any shape a groups claim can take: a scalar, a list of scalars with or without the denied
