@@ -23,6 +23,8 @@ export const whoamiAnswerSchema = z.strictObject({
   principalArn: z.optional(described(z.string(), 'IAM: the caller\'s principal.')),
   accountId: z.optional(z.string()),
   attributes: described(z.record(z.string(), z.string()), 'What grant templates can substitute (`${name}`).'),
+  claimLists: z.optional(described(z.record(z.string(), z.array(z.string())), 'OIDC: list claims (e.g. `groups`), each element as text. Read by `claims:` conditions (one element must match), never by templates.')),
+  unreadableClaims: z.optional(described(z.array(z.string()), 'OIDC: claims the broker cannot read as values (objects, null, nested or oversized lists): a deny rule\'s condition on one holds, an allow rule\'s does not.')),
   admin: described(z.boolean(), 'Whether an admin grant applies (sees every lease).'),
   rules: z.array(ruleSummarySchema),
 });

@@ -14,6 +14,8 @@ export function whoamiRoute(deps: { readonly grants: GrantPolicy; readonly authe
       kind: identity.kind,
       ...(identity.kind === 'oidc' ? { issuer: identity.issuerId, subject: identity.subject } : { principalArn: identity.principalArn, accountId: identity.accountId }),
       attributes: identity.attributes,
+      ...(identity.kind === 'oidc' && identity.claimLists ? { claimLists: Object.fromEntries(Object.entries(identity.claimLists).map(([name, values]) => [name, [...values]])) } : {}),
+      ...(identity.kind === 'oidc' && identity.unreadableClaims ? { unreadableClaims: [...identity.unreadableClaims] } : {}),
       admin: isAdmin(deps.grants, identity),
       rules: explainRules(deps.grants, identity).map(({ roles, profiles, ...rule }) => ({ ...rule, ...(roles ? { roles: [...roles] } : {}), ...(profiles ? { profiles: [...profiles] } : {}) })),
     };

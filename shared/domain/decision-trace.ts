@@ -1,5 +1,5 @@
 import { matchesGlob } from './glob';
-import { denyTemplateMatch, roleTemplateMatches, rulesFor, type CallerMatcher, type GrantPolicy, type GrantRule } from './grant-policy';
+import { claimConditionHolds, claimValues, denyTemplateMatch, roleTemplateMatches, rulesFor, type CallerMatcher, type GrantPolicy, type GrantRule } from './grant-policy';
 import type { Identity } from './identity';
 import { InvalidClaimError, MissingAttributeError, renderRoleText } from './template';
 
@@ -51,6 +51,11 @@ export function traceRules(policy: GrantPolicy, identity: Identity, target: Trac
   const decisiveIndex = policy.rules.findIndex((rule) => rule.id === decision.ruleId);
   return policy.rules.map((rule, index) => {
     let entry = applying.has(rule) ? traceApplyingRule(rule, identity, target) : { outcome: 'caller_not_matched' as RuleOutcome, detail: whyCallerDiffers(rule, identity) };
+    const unreadable = applying.has(rule) && rule.effect === 'deny' ? unreadableConditions(rule, identity) : [];
+    if (unreadable.length > 0) {
+      const named = unreadable.map((c) => `"${c}"`).join(', ');
+      entry = { ...entry, detail: `${entry.detail} (applies to this caller because claim ${named} cannot be read as values, and a deny rule's condition on such a claim holds)` };
+    }
     // An allow rule that names the target but was passed over before the deciding rule (or with no
     // rule granting) could not be rendered for this caller: its session policy, tags or profile
     // read an attribute the identity lacks (the evaluation moves on to the next rule).
@@ -123,12 +128,19 @@ function traceApplyingRule(rule: GrantRule, identity: Identity, target: TraceTar
   return { outcome: 'target_not_matched', detail: `its role patterns do not name ${target.roleArn}: ${rendered.join(', ')}` };
 }
 
+/** The claims a deny rule's conditions compare that this caller has in a shape the broker cannot read. */
+function unreadableConditions(rule: GrantRule, identity: Identity): string[] {
+  if (identity.kind !== 'oidc' || !identity.unreadableClaims) return [];
+  const names = rule.callers.flatMap((m) => ('oidc' in m && m.oidc === identity.issuerId ? Object.keys(m.claims) : []));
+  return [...new Set(names)].filter((name) => claimValues(identity, name) === 'unreadable');
+}
+
 function whyCallerDiffers(rule: GrantRule, identity: Identity): string {
-  const reasons = rule.callers.map((matcher) => callerMismatch(matcher, identity));
+  const reasons = rule.callers.map((matcher) => callerMismatch(matcher, identity, rule.effect));
   return reasons.length === 1 ? (reasons[0] as string) : `no caller entry matches: ${reasons.join('; ')}`;
 }
 
-function callerMismatch(matcher: CallerMatcher, identity: Identity): string {
+function callerMismatch(matcher: CallerMatcher, identity: Identity, effect: GrantRule['effect']): string {
   const list = (p: string | readonly string[]) => (typeof p === 'string' ? [p] : [...p]);
   if ('iam' in matcher) {
     if (identity.kind !== 'iam') return 'for IAM callers';
@@ -136,10 +148,23 @@ function callerMismatch(matcher: CallerMatcher, identity: Identity): string {
   }
   if (identity.kind !== 'oidc') return `for tokens from issuer "${matcher.oidc}"`;
   if (identity.issuerId !== matcher.oidc) return `for tokens from issuer "${matcher.oidc}", not "${identity.issuerId}"`;
+  // As claimConditionHolds (grant-policy.ts), which decides: this only words the first condition that fails.
   for (const [claim, wanted] of Object.entries(matcher.claims)) {
-    const value = identity.attributes[claim];
-    if (value === undefined) return `claim "${claim}" is missing (wanted ${list(wanted).join(' or ')})`;
-    if (!list(wanted).some((p) => matchesGlob(p, value))) return `claim "${claim}" is "${value}", not ${list(wanted).join(' or ')}`;
+    if (claimConditionHolds(identity, claim, wanted, effect)) continue;
+    const values = claimValues(identity, claim);
+    const patterns = list(wanted).join(' or ');
+    if (values === 'unreadable') return `claim "${claim}" is not a value or a list of values the broker can read (an object, null, or a nested or oversized list), so an allow rule's condition on it does not hold (wanted ${patterns})`;
+    if (Object.hasOwn(identity.attributes, claim)) return `claim "${claim}" is "${values[0] ?? ''}", not ${patterns}`;
+    if (identity.claimLists && Object.hasOwn(identity.claimLists, claim)) {
+      if (values.length === 0) return `claim "${claim}" is an empty list (wanted ${patterns})`;
+      const shown = values.slice(0, MAX_SHOWN).map((v) => `"${v}"`).join(', ');
+      const more = values.length > MAX_SHOWN ? ` and ${values.length - MAX_SHOWN} more` : '';
+      return `claim "${claim}" is the list [${shown}${more}], none of which is ${patterns}`;
+    }
+    return `claim "${claim}" is missing (wanted ${patterns})`;
   }
   return 'caller entry does not match';
 }
+
+/** List values a mismatch message shows before "and N more". */
+const MAX_SHOWN = 10;

@@ -4,7 +4,7 @@ import { certificateProfileSchema, compileProfile, type CompiledProfile } from '
 import { ConfigurationError } from './errors';
 import { matchesGlob, matchGlob } from './glob';
 import { mostSpecificIssue } from './schema-issue';
-import { parseRoleArn, type Identity } from './identity';
+import { parseRoleArn, type Identity, type OidcIdentity } from './identity';
 import { policyDocumentSchema, type PolicyDocument } from './session-policy';
 import { InvalidClaimError, MissingAttributeError, placeholdersIn, renderPolicyJson, renderRolePattern, renderRoleText, renderTagValue, type Attributes } from './template';
 import { STS_LIMITS } from './session';
@@ -264,22 +264,48 @@ export function denyTemplateMatch(templates: readonly string[], attributes: Attr
   return undefined;
 }
 
-function callerMatches(matcher: CallerMatcher, identity: Identity): boolean {
+/**
+ * The values a `claims:` condition compares for one claim of an OIDC identity: a scalar claim's one
+ * value (an attribute), a list claim's elements, none for an absent claim, or `unreadable` for a
+ * claim the broker could not read as values (oidc.ts `oidcIdentityFromClaims`).
+ */
+export function claimValues(identity: OidcIdentity, claim: string): readonly string[] | 'unreadable' {
+  if (Object.hasOwn(identity.attributes, claim)) return [identity.attributes[claim] as string];
+  if (identity.claimLists && Object.hasOwn(identity.claimLists, claim)) return identity.claimLists[claim] as readonly string[];
+  if (identity.unreadableClaims?.includes(claim)) return 'unreadable';
+  return [];
+}
+
+/**
+ * Invariant: a claim condition holds exactly when some value of the claim (a scalar's one value,
+ * a list's elements) matches one of its patterns; claims compare exactly, as text. A claim the
+ * broker cannot read as values (an object, null, a nested or oversized list) holds for a deny
+ * rule (fail closed: a deny is never dodged by the shape of a claim) and not for an allow rule.
+ * An absent claim never holds. `effect` is that of the rule the condition belongs to.
+ */
+export function claimConditionHolds(identity: OidcIdentity, claim: string, wanted: string | readonly string[], effect: GrantRule['effect']): boolean {
+  const values = claimValues(identity, claim);
+  if (values === 'unreadable') return effect === 'deny';
+  const list = typeof wanted === 'string' ? [wanted] : wanted;
+  return values.some((value) => list.some((p) => matchesGlob(p, value)));
+}
+
+function callerMatches(matcher: CallerMatcher, identity: Identity, effect: GrantRule['effect']): boolean {
   if ('iam' in matcher) {
     // Principal ARNs name roles and users, whose names IAM compares case-insensitively.
     return identity.kind === 'iam' && patterns(matcher.iam).some((p) => matchesGlob(p, identity.principalArn, true));
   }
   if (identity.kind !== 'oidc' || identity.issuerId !== matcher.oidc) return false;
-  // Every claim condition must hold; claims compare exactly.
-  return Object.entries(matcher.claims).every(([claim, wanted]) => {
-    const value = identity.attributes[claim];
-    return value !== undefined && patterns(wanted).some((p) => matchesGlob(p, value));
-  });
+  // Every claim condition must hold.
+  return Object.entries(matcher.claims).every(([claim, wanted]) => claimConditionHolds(identity, claim, wanted, effect));
 }
 
-/** The rules whose callers match this identity, in file order. */
+/**
+ * The rules whose callers match this identity, in file order. Allow and deny rules alike: each
+ * rule's effect decides how a claim the broker cannot read counts (see claimConditionHolds).
+ */
 export function rulesFor(policy: GrantPolicy, identity: Identity): GrantRule[] {
-  return policy.rules.filter((rule) => rule.callers.some((m) => callerMatches(m, identity)));
+  return policy.rules.filter((rule) => rule.callers.some((m) => callerMatches(m, identity, rule.effect)));
 }
 
 /** What an allow rule grants for one role, with every template rendered for this caller. */

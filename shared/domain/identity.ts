@@ -30,8 +30,25 @@ export interface OidcIdentity {
   readonly subject: string;
   /** Stable caller id recorded on leases: `ISSUER_ID:SUBJECT`. */
   readonly caller: string;
-  /** Verified claims (string-valued ones, plus preset-derived ones such as `namespace`). */
+  /**
+   * Verified scalar claims (strings, numbers and booleans as text) whose names can be `${...}`
+   * template names, plus preset-derived ones such as `namespace`.
+   */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * Verified claims whose value is an array of scalars (`groups`, `roles`, `amr`, `cognito:groups`),
+   * each element as text. Read by the grant policy's `claims:` conditions only (one of the values
+   * must match), never by `${...}` templates, which need one value. A scalar claim whose name
+   * cannot be a template name (`cognito:username`) is here too, as a one-element list. A name in
+   * `attributes` is never here. Absent: none.
+   */
+  readonly claimLists?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Names of verified claims the broker cannot read as values: an object, null, or an array holding
+   * an object, an array or null, or over the caps (see `readClaimList` in oidc.ts). A deny rule's
+   * condition on one of them holds (fail closed); an allow rule's does not. Absent: none.
+   */
+  readonly unreadableClaims?: readonly string[];
 }
 
 const ACCOUNT = '(\\d{12})';

@@ -60,11 +60,40 @@ export function recordedClaims(policy: GrantPolicy, identity: Identity): Record<
   return Object.keys(claims).length > 0 || identity.kind === 'oidc' ? claims : undefined;
 }
 
+const conditionsReadByPolicy = new WeakMap<GrantPolicy, ReadonlySet<string>>();
+
+/** The claim names the grant policy's `claims:` conditions compare (list claims are read by nothing else). */
+export function conditionClaimsReadBy(policy: GrantPolicy): ReadonlySet<string> {
+  const cached = conditionsReadByPolicy.get(policy);
+  if (cached) return cached;
+  const names = new Set<string>();
+  for (const rule of policy.rules) for (const matcher of rule.callers) if ('oidc' in matcher) for (const claim of Object.keys(matcher.claims)) names.add(claim);
+  conditionsReadByPolicy.set(policy, names);
+  return names;
+}
+
+/**
+ * What a lease records of an OIDC identity's list claims: those the grant policy's `claims:`
+ * conditions read, whole (a later policy may read another element), and the names of the read
+ * claims the broker could not read as values (a deny rule's condition on one holds). Only the
+ * fields that have something, so a lease of a caller without list claims is as before.
+ */
+export function recordedClaimLists(policy: GrantPolicy, identity: Identity): Pick<Lease, 'claimLists' | 'unreadableClaims'> {
+  if (identity.kind !== 'oidc') return {};
+  const read = conditionClaimsReadBy(policy);
+  const lists = Object.entries(identity.claimLists ?? {}).filter(([name]) => read.has(name));
+  const unreadable = (identity.unreadableClaims ?? []).filter((name) => read.has(name));
+  return {
+    ...(lists.length > 0 ? { claimLists: Object.fromEntries(lists.map(([name, values]) => [name, [...values]])) } : {}),
+    ...(unreadable.length > 0 ? { unreadableClaims: unreadable } : {}),
+  };
+}
+
 /**
  * The identity a lease was granted to, for re-checking the grant without the caller present (the
  * renewal and audit jobs): rebuilt from the caller id and the recorded claims. An IAM identity is
  * its ARN (plus the session name, when the policy reads it); an OIDC identity is its issuer id and
- * subject (`ISSUER:SUBJECT`) plus the claims. Undefined for a caller id that is neither.
+ * subject (`ISSUER:SUBJECT`) plus the claims, list claims and unreadable claim names. Undefined for a caller id that is neither.
  */
 export function identityOfLease(lease: Lease): Identity | undefined {
   const claims = lease.claims ?? {};
@@ -83,7 +112,16 @@ export function identityOfLease(lease: Lease): Identity | undefined {
   const issuerId = lease.caller.slice(0, colon);
   const subject = lease.caller.slice(colon + 1);
   // The issuer's URL is not recorded: grant evaluation reads the issuer id.
-  return { kind: 'oidc', issuerId, issuer: '', subject, caller: lease.caller, attributes: { ...claims, sub: subject, issuer: issuerId } };
+  return {
+    kind: 'oidc',
+    issuerId,
+    issuer: '',
+    subject,
+    caller: lease.caller,
+    attributes: { ...claims, sub: subject, issuer: issuerId },
+    ...(lease.claimLists ? { claimLists: lease.claimLists } : {}),
+    ...(lease.unreadableClaims ? { unreadableClaims: lease.unreadableClaims } : {}),
+  };
 }
 
 /** Where in its life a lease is, for renewal: the last third of its life is the renewal window. */

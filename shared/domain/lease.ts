@@ -86,6 +86,14 @@ export interface Lease {
    * the identity the renewal and audit jobs re-check the grant for.
    */
   readonly claims?: Readonly<Record<string, string>>;
+  /**
+   * The list claims (arrays of scalars, as text) of that identity that the grant policy's `claims:`
+   * conditions read, and the names of those it read but could not read as values (see
+   * `recordedClaimLists` in lease-access.ts): a re-check of a lease granted by a group sees the
+   * group, and a deny on a claim the broker could not read still holds. Absent: none.
+   */
+  readonly claimLists?: Readonly<Record<string, readonly string[]>>;
+  readonly unreadableClaims?: readonly string[];
   /** renewal chain */
   readonly renewedFrom?: string;
   readonly renewedBy?: string;
@@ -141,6 +149,8 @@ export interface NewLease {
   readonly assumedRoleArn?: string;
   readonly packedPolicySize?: number;
   readonly claims?: Readonly<Record<string, string>>;
+  readonly claimLists?: Readonly<Record<string, readonly string[]>>;
+  readonly unreadableClaims?: readonly string[];
 }
 
 export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SECONDS): number {

@@ -20,6 +20,8 @@ const dryRunBase = {
     caller: z.string(),
     kind: z.enum(['iam', 'oidc']),
     attributes: z.record(z.string(), z.string()),
+    claimLists: z.optional(described(z.record(z.string(), z.array(z.string())), 'OIDC: list claims (e.g. `groups`), read by `claims:` conditions only.')),
+    unreadableClaims: z.optional(described(z.array(z.string()), 'OIDC: claims the broker cannot read as values: a deny rule\'s condition on one holds, an allow rule\'s does not.')),
     described: described(z.boolean(), 'An admin described this identity ("as") instead of proving it.'),
   }),
   rule: z.optional(described(z.string(), 'The rule that decided, when one did.')),

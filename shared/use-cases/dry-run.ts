@@ -23,6 +23,9 @@ export interface DryRunIdentity {
   readonly caller: string;
   readonly kind: Identity['kind'];
   readonly attributes: Readonly<Record<string, string>>;
+  /** OIDC: list claims and unreadable claim names (identity.ts), when there are any. */
+  readonly claimLists?: Readonly<Record<string, readonly string[]>>;
+  readonly unreadableClaims?: readonly string[];
   /** True when an admin described this identity instead of proving it. */
   readonly described: boolean;
 }
@@ -92,7 +95,14 @@ export function describeIdentity(grants: GrantPolicy, described: DescribedIdenti
 }
 
 export function identityView(identity: Identity, described: boolean): DryRunIdentity {
-  return { caller: identity.caller, kind: identity.kind, attributes: identity.attributes, described };
+  return {
+    caller: identity.caller,
+    kind: identity.kind,
+    attributes: identity.attributes,
+    ...(identity.kind === 'oidc' && identity.claimLists ? { claimLists: identity.claimLists } : {}),
+    ...(identity.kind === 'oidc' && identity.unreadableClaims ? { unreadableClaims: identity.unreadableClaims } : {}),
+    described,
+  };
 }
 
 /** Runs `decide`, keeping a refusal the real request would answer with as part of the result. */

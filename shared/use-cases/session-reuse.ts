@@ -35,7 +35,9 @@ export class SessionReuse<T extends ReusableResult> {
    * SourceIdentity, duration), less the lease id. Never the request inputs alone: two callers
    * whose grants render differently (a template reads an attribute in which they differ) compile
    * to different sessions, so they never share one; a new token of the same workload compiles to
-   * the same session and shares it.
+   * the same session and shares it. Claim conditions, list claims (`groups`) included, are not in
+   * the key because they act before it: each request is decided first, so a caller a deny rule
+   * stops never reaches reuse, and callers a claim sends to different rules have different keys.
    */
   key(caller: string, ruleId: string, session: CompiledSession): string {
     const material = JSON.stringify([

@@ -50,6 +50,21 @@ export function describeLeaseStoreContract(name: string, makeStore: () => Promis
       expect(await store.get('01CONTRACT0000000000000099')).toBeUndefined();
     });
 
+    test('the claims a lease records, list claims and unreadable claim names included, read back as written and are updated as given', async () => {
+      const l: Lease = {
+        ...lease(1),
+        claims: { department: 'eng' },
+        claimLists: { groups: ['platform-core', 'sre'], 'cognito:groups': ['admins'], empty: [] },
+        unreadableClaims: ['amr'],
+      };
+      await store.create(l);
+      expect(await store.get(l.leaseId)).toEqual(l);
+      const updated = await store.update(l.leaseId, 'pending', { claimLists: { groups: ['contractors'] }, unreadableClaims: null });
+      const { unreadableClaims: _gone, ...rest } = l;
+      expect(updated).toEqual({ ...rest, claimLists: { groups: ['contractors'] } });
+      expect(await store.get(l.leaseId)).toEqual(updated);
+    });
+
     test('create refuses an existing id with ConflictError lease_exists, leaving the record', async () => {
       const l = lease(1);
       await store.create(l);

@@ -20,6 +20,7 @@ import {
 } from '../../../../shared/domain/grant-policy';
 import { traceRules } from '../../../../shared/domain/decision-trace';
 import { InvalidClaimError } from '../../../../shared/domain/template';
+import { oidcIdentityFromClaims } from '../../../../shared/domain/oidc';
 import { iamIdentity, oidcIdentity } from '../../../fakes';
 
 const seed = Number(process.env.FC_SEED ?? 20261201);
@@ -589,6 +590,174 @@ describe('a deny rule cannot be dodged by a missing attribute', () => {
         if (!deniedWithValue) return;
         const without = evaluateCredentials(p, oidcIdentity(base), target);
         expect(without).toMatchObject({ allowed: false, ruleId: 'deny' });
+      }),
+      params,
+    );
+  });
+});
+
+describe('claim conditions on list claims (groups), and on claims the broker cannot read', () => {
+  // Built as production builds them: from verified claims, through the issuer's preset.
+  const OKTA = { id: 'okta', url: 'https://corp.okta.example.com', audiences: ['nocreds'] };
+  const okta = validateGrantPolicy({ version: 1, issuers: [OKTA], rules: [] }).issuers[0] as GrantPolicy['issuers'][number];
+  const caller = (claims: Record<string, unknown>) => oidcIdentityFromClaims(okta, { sub: 'alice', ...claims });
+  const policy = validateGrantPolicy({
+    version: 1,
+    issuers: [OKTA],
+    rules: [
+      { id: 'no-contractors', effect: 'deny', callers: [{ oidc: 'okta', claims: { groups: 'contractors' } }] },
+      { id: 'platform-admin', callers: [{ oidc: 'okta', claims: { groups: ['platform-*', 'sre'] } }], credentials: { roles: [role('admin')] } },
+      { id: 'staff', callers: [{ oidc: 'okta' }], credentials: { roles: [role('app-*')] }, certificates: { profiles: [profile('staff')] } },
+    ],
+  });
+
+  test.each<[string, unknown]>([
+    ['a one-element list', ['contractors']],
+    ['a list holding it among others', ['x', 'contractors']],
+    ['a list holding it last of many', [...Array.from({ length: 50 }, (_, i) => `g${i}`), 'contractors']],
+    ['a scalar (as before)', 'contractors'],
+  ])('a deny rule on a group applies when the groups claim is %s: credentials, certificates, whoami and the trace', (_what, groups) => {
+    const identity = caller({ groups });
+    expect(ids(policy, identity)).toEqual(['no-contractors', 'staff']);
+    expect(evaluateCredentials(policy, identity, role('app-web'))).toEqual({ allowed: false, ruleId: 'no-contractors', reason: 'denied by rule "no-contractors"' });
+    expect(evaluateCertificate(policy, identity, 'staff')).toMatchObject({ allowed: false, code: 'grant_denied', ruleId: 'no-contractors', granted: [] });
+    expect(grantedProfileNames(policy, identity)).toEqual([]);
+    expect(explainRules(policy, identity).map((r) => [r.id, r.effect])).toEqual([['no-contractors', 'deny'], ['staff', 'allow']]);
+    expect(isAdmin(policy, identity)).toBe(false);
+    const decision = evaluateCredentials(policy, identity, role('app-web'));
+    const trace = traceRules(policy, identity, { kind: 'credentials', roleArn: role('app-web') }, decision);
+    expect(trace[0]).toMatchObject({ rule: 'no-contractors', outcome: 'denies', decisive: true });
+  });
+
+  test.each<[string, unknown]>([
+    ['an object', { contractors: true }],
+    ['null', null],
+    ['a list holding an object', [{ name: 'contractors' }]],
+    ['a list holding a list', [['contractors']]],
+    ['a list holding null', ['staff', null]],
+    ['a list over 256 elements', Array.from({ length: 257 }, (_, i) => `g${i}`)],
+    ['a list with an element over 256 characters', ['a'.repeat(257)]],
+    ['a list with a control character in an element', ['staff\ncontractors']],
+  ])('a deny rule on a group holds when the groups claim is %s (fail closed), and an allow rule on it does not', (_what, groups) => {
+    const identity = caller({ groups });
+    expect(identity.unreadableClaims).toEqual(['groups']);
+    expect(ids(policy, identity)).toEqual(['no-contractors', 'staff']);
+    expect(evaluateCredentials(policy, identity, role('app-web'))).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
+    expect(evaluateCertificate(policy, identity, 'staff')).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
+    const decision = evaluateCredentials(policy, identity, role('admin'));
+    const trace = traceRules(policy, identity, { kind: 'credentials', roleArn: role('admin') }, decision);
+    expect(trace[0]?.detail).toContain('claim "groups" cannot be read as values');
+    expect(trace[1]).toMatchObject({ rule: 'platform-admin', outcome: 'caller_not_matched' });
+    expect(trace[1]?.detail).toContain('claim "groups" is not a value or a list of values the broker can read');
+  });
+
+  test('an allow rule on groups applies when the groups claim is a list holding a wanted group', () => {
+    const identity = caller({ groups: ['engineering', 'platform-core'] });
+    expect(ids(policy, identity)).toEqual(['platform-admin', 'staff']);
+    expect(allowed(evaluateCredentials(policy, identity, role('admin'))).ruleId).toBe('platform-admin');
+    expect(allowed(evaluateCredentials(policy, caller({ groups: ['sre'] }), role('admin'))).ruleId).toBe('platform-admin');
+    // Numbers and booleans in a list compare as text, as scalar claims do.
+    const numeric = validateGrantPolicy({ version: 1, issuers: [OKTA], rules: [{ id: 'level', callers: [{ oidc: 'okta', claims: { levels: '3' } }], credentials: { roles: [role('x')] } }] });
+    expect(ids(numeric, caller({ levels: [1, 3, true] }))).toEqual(['level']);
+  });
+
+  test('an allow rule on groups does not apply to an empty list, a list without the group, or no claim; the trace says which', () => {
+    for (const groups of [[], ['engineering'], undefined]) {
+      const identity = caller(groups === undefined ? {} : { groups });
+      expect(ids(policy, identity)).toEqual(['staff']);
+      expect(evaluateCredentials(policy, identity, role('admin'))).toMatchObject({ allowed: false });
+    }
+    const target = { kind: 'credentials', roleArn: role('admin') } as const;
+    const detail = (groups: unknown) => {
+      const identity = caller(groups === undefined ? {} : { groups });
+      return traceRules(policy, identity, target, evaluateCredentials(policy, identity, role('admin')))[1]?.detail;
+    };
+    expect(detail(['engineering', 'qa'])).toBe('claim "groups" is the list ["engineering", "qa"], none of which is platform-* or sre');
+    expect(detail([])).toBe('claim "groups" is an empty list (wanted platform-* or sre)');
+    expect(detail(undefined)).toBe('claim "groups" is missing (wanted platform-* or sre)');
+    expect(detail(Array.from({ length: 12 }, (_, i) => `g${i}`))).toContain('"g9" and 2 more], none of which');
+  });
+
+  test('list claims are no template attributes: ${groups} still needs a scalar', () => {
+    const templated = validateGrantPolicy({ version: 1, issuers: [OKTA], rules: [{ id: 't', callers: [{ oidc: 'okta' }], credentials: { roles: [role('${groups}')] } }] });
+    const identity = caller({ groups: ['admin'] });
+    expect(identity.attributes.groups).toBeUndefined();
+    expect(evaluateCredentials(templated, identity, role('admin'))).toMatchObject({ allowed: false, reason: expect.stringContaining('needs attribute "groups"') });
+  });
+
+  test('a claim whose name cannot be an attribute is compared too (cognito:groups), as a list or a scalar', () => {
+    const cognito = validateGrantPolicy({
+      version: 1,
+      issuers: [OKTA],
+      rules: [
+        { id: 'no-guests', effect: 'deny', callers: [{ oidc: 'okta', claims: { 'cognito:groups': 'guests' } }] },
+        { id: 'all', callers: [{ oidc: 'okta' }], credentials: { roles: [role('*')] } },
+      ],
+    });
+    expect(evaluateCredentials(cognito, caller({ 'cognito:groups': ['users', 'guests'] }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
+    expect(evaluateCredentials(cognito, caller({ 'cognito:groups': { guests: 1 } }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
+    expect(allowed(evaluateCredentials(cognito, caller({ 'cognito:groups': ['users'] }), role('x'))).ruleId).toBe('all');
+    // A scalar under such a name is one value, as any scalar claim.
+    expect(evaluateCredentials(cognito, caller({ 'cognito:groups': 'guests' }), role('x'))).toMatchObject({ allowed: false, ruleId: 'no-guests' });
+  });
+
+  // Any shape a groups claim can take: a scalar, a list of scalars with or without the denied
+  // value, and shapes the broker cannot read (objects, null, nested lists, lists holding null).
+  const text = fc.constantFrom('contractors', 'staff', 'sre', 'platform-x', 'CONTRACTORS', 'contractor', '');
+  const scalarish = fc.oneof(text, fc.integer(), fc.boolean());
+  const unreadableish = fc.oneof(fc.constant(null), fc.dictionary(fc.string({ maxLength: 4 }), text, { maxKeys: 3 }), fc.array(text, { maxLength: 3 }).map((l) => [l]));
+  const groupsArb = fc.oneof(
+    text,
+    fc.array(scalarish, { maxLength: 6 }),
+    fc.tuple(fc.array(scalarish, { maxLength: 4 }), fc.array(scalarish, { maxLength: 4 })).map(([a, b]) => [...a, 'contractors', ...b]),
+    unreadableish,
+    fc.tuple(fc.array(text, { maxLength: 3 }), unreadableish).map(([a, odd]) => [...a, odd]),
+  );
+  /** The values of the claim when the broker can read them, or undefined. */
+  const valuesOf = (groups: unknown): string[] | undefined => {
+    if (typeof groups === 'string' || typeof groups === 'number' || typeof groups === 'boolean') return [String(groups)];
+    if (!Array.isArray(groups)) return undefined;
+    if (!groups.every((g) => typeof g === 'string' || typeof g === 'number' || typeof g === 'boolean')) return undefined;
+    return groups.map(String);
+  };
+
+  test('property: a deny rule whose pattern matches a value of the claim, or whose claim cannot be read, is never dodged', () => {
+    fc.assert(
+      fc.property(groupsArb, fc.constantFrom('contractors', 'contract*', ['x', 'contractors']), (groups, pattern) => {
+        const p = validateGrantPolicy({
+          version: 1,
+          issuers: [OKTA],
+          rules: [
+            { id: 'deny', effect: 'deny', callers: [{ oidc: 'okta', claims: { groups: pattern } }] },
+            { id: 'all', callers: [{ oidc: 'okta' }], credentials: { roles: ['arn:aws:iam::*:role/*'] }, certificates: { profiles: [profile('p')] } },
+          ],
+        });
+        const identity = caller({ groups });
+        const values = valuesOf(groups);
+        const wanted = typeof pattern === 'string' ? [pattern] : pattern;
+        const matches = values === undefined || values.some((v) => wanted.some((w) => (w.endsWith('*') ? v.startsWith(w.slice(0, -1)) : v === w)));
+        const credentials = evaluateCredentials(p, identity, role('any'));
+        const certificate = evaluateCertificate(p, identity, 'p');
+        if (matches) {
+          expect(credentials).toMatchObject({ allowed: false, ruleId: 'deny' });
+          expect(certificate).toMatchObject({ allowed: false, ruleId: 'deny' });
+          expect(grantedProfileNames(p, identity)).toEqual([]);
+        } else {
+          expect(allowed(credentials).ruleId).toBe('all');
+          expect(allowed(certificate).ruleId).toBe('all');
+        }
+      }),
+      params,
+    );
+  });
+
+  test('property: an allow rule on the claim applies exactly when some readable value matches', () => {
+    fc.assert(
+      fc.property(groupsArb, (groups) => {
+        const p = validateGrantPolicy({ version: 1, issuers: [OKTA], rules: [{ id: 'sre', callers: [{ oidc: 'okta', claims: { groups: ['sre', 'platform-*'] } }], credentials: { roles: [role('x')] } }] });
+        const values = valuesOf(groups) ?? [];
+        const expected = values.some((v) => v === 'sre' || v.startsWith('platform-'));
+        expect(evaluateCredentials(p, caller({ groups }), role('x')).allowed).toBe(expected);
       }),
       params,
     );

@@ -66,6 +66,53 @@ describe('generic issuers', () => {
     expect(identity.attributes).toEqual({ sub: 'u1', email: 'a@example.com', level: '3', admin: 'false', issuer: 'idp' });
   });
 
+  test('lists of scalars become claim lists (as text, any claim name); other shapes are named unreadable; neither is an attribute', () => {
+    const identity = oidcIdentityFromClaims(issuer('generic'), {
+      sub: 'u1',
+      groups: ['a', 'b'],
+      levels: [1, true],
+      empty: [],
+      'cognito:groups': ['admins'],
+      nested: { x: 1 },
+      nothing: null,
+      deep: [['a']],
+      holes: ['a', null],
+      objects: [{ name: 'a' }],
+      long: Array.from({ length: 257 }, () => 'g'),
+      wide: ['x'.repeat(257)],
+      control: ['a\u0000b'],
+      'odd-name': 'x',
+    });
+    expect(identity.attributes).toEqual({ sub: 'u1', issuer: 'idp' });
+    // A scalar whose name cannot be a template name is a one-element list: conditions still compare it.
+    expect(identity.claimLists).toEqual({ groups: ['a', 'b'], levels: ['1', 'true'], empty: [], 'cognito:groups': ['admins'], 'odd-name': ['x'] });
+    expect(identity.unreadableClaims).toEqual(['control', 'deep', 'holes', 'long', 'nested', 'nothing', 'objects', 'wide']);
+  });
+
+  test('the caps are inclusive: 256 elements of 256 characters are read', () => {
+    const groups = Array.from({ length: 256 }, (_, i) => `${i}`.padEnd(256, 'x'));
+    const identity = oidcIdentityFromClaims(issuer('generic'), { sub: 'u1', groups });
+    expect(identity.claimLists?.groups).toEqual(groups);
+    expect(identity.unreadableClaims).toBeUndefined();
+  });
+
+  test('a claim without lists or unreadable shapes gives an identity as before, and an attribute wins over a same-named list', () => {
+    expect(oidcIdentityFromClaims(issuer('generic'), { sub: 'u1', email: 'a@example.com' })).toEqual({
+      kind: 'oidc', issuerId: 'idp', issuer: 'https://issuer.example.com', subject: 'u1', caller: 'idp:u1', attributes: { sub: 'u1', email: 'a@example.com', issuer: 'idp' },
+    });
+    const k8s = oidcIdentityFromClaims(issuer('kubernetes'), { sub: 'system:serviceaccount:team-a:api', namespace: ['kube-system'], issuer: { x: 1 } });
+    expect(k8s.attributes).toMatchObject({ namespace: 'team-a', issuer: 'k8s' });
+    expect(k8s.claimLists).toBeUndefined();
+    expect(k8s.unreadableClaims).toBeUndefined();
+  });
+
+  test('a claim named like an Object.prototype member is a claim like any other', () => {
+    const identity = oidcIdentityFromClaims(issuer('generic'), JSON.parse('{"sub":"u1","__proto__":["a"],"constructor":{"x":1}}') as Record<string, unknown>);
+    expect(Object.getPrototypeOf(identity.claimLists)).toBe(Object.prototype);
+    expect(Object.hasOwn(identity.claimLists ?? {}, '__proto__')).toBe(true);
+    expect(identity.unreadableClaims).toEqual(['constructor']);
+  });
+
   test('requiredClaims configured on the issuer are enforced; an empty value counts as missing', () => {
     const strict = issuer('generic', { requiredClaims: ['email'] });
     expect(codeOf(() => oidcIdentityFromClaims(strict, { sub: 'u1' }))).toBe('missing_claim');

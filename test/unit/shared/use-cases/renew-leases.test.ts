@@ -1,5 +1,6 @@
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import type { Identity } from '../../../../shared/domain/identity';
+import { oidcIdentityFromClaims } from '../../../../shared/domain/oidc';
 import { issueCertificate } from '../../../../shared/use-cases/issue-certificate';
 import { CERTIFICATE_RENEWED, renewLeases, type RenewLeasesDeps } from '../../../../shared/use-cases/renew-leases';
 import { revokeLease } from '../../../../shared/use-cases/revoke-lease';
@@ -421,5 +422,48 @@ describe('settling pending leases (no lease stays pending)', () => {
     const run = await renewLeases(world.deps);
     expect(run.pruned).toEqual({ entries: 1, roles: [TEAM_A_ROLE] });
     expect(world.revoker.blocked(TEAM_A_ROLE)).toEqual([]);
+  });
+});
+
+describe('a lease granted by a list claim (groups)', () => {
+  const groupGrants = () =>
+    parseGrantPolicy(`
+version: 1
+issuers:
+  - { id: k8s, url: "https://oidc.example.com", audiences: [nocreds], preset: kubernetes }
+rules:
+  - id: mesh-group
+    callers: [{ oidc: k8s, claims: { groups: mesh-users } }]
+    certificates:
+      profiles:
+        - { name: mesh, caArn: ${CA}, maxValiditySeconds: 86400, autoRenew: true, san: { dns: ["\${serviceaccount}.\${namespace}.svc"] } }
+`);
+  function groupWorld() {
+    const world = leaseWorld({ grants: groupGrants() });
+    return { ...world, deps: { ...world.deps, events: new RecordingEventPublisher(), sessionRevoker: new RecordingSessionRevoker() } as RenewLeasesDeps };
+  }
+  const member = (groups: unknown) =>
+    oidcIdentityFromClaims(groupGrants().issuers[0]!, { sub: 'system:serviceaccount:team-a:api', 'kubernetes.io': { namespace: 'team-a', serviceaccount: { name: 'api' } }, groups });
+
+  test('is renewed by the job: the re-check sees the group the lease recorded', async () => {
+    const world = groupWorld();
+    const original = await certificate(world as unknown as JobWorld, member(['staff', 'mesh-users']));
+    expect((await world.leases.get(original.leaseId))?.claimLists).toEqual({ groups: ['staff', 'mesh-users'] });
+    world.clock.advanceSeconds(2100);
+    const run = await renewLeases(world.deps);
+    expect(run.renewed).toEqual([{ from: original.leaseId, to: expect.any(String), status: 'issued' }]);
+    expect(await world.leases.get(run.renewed[0]!.to)).toMatchObject({ status: 'active', claimLists: { groups: ['staff', 'mesh-users'] } });
+  });
+
+  test('is not renewed once a deny rule names a group it recorded, or a claim it recorded as unreadable', async () => {
+    for (const groups of [['mesh-users', 'contractors'], { mesh: 'users' }]) {
+      const world = groupWorld();
+      if (!Array.isArray(groups)) world.deps.grants.rules[0]!.callers.push({ oidc: 'k8s', claims: { namespace: 'team-a' } });
+      const original = await certificate(world as unknown as JobWorld, member(groups));
+      world.deps.grants.rules.unshift({ id: 'no-contractors', effect: 'deny', callers: [{ oidc: 'k8s', claims: { groups: 'contractors' } }] });
+      world.clock.advanceSeconds(2100);
+      const run = await renewLeases(world.deps);
+      expect(run.skipped).toEqual([{ leaseId: original.leaseId, reason: 'no_longer_granted' }]);
+    }
   });
 });

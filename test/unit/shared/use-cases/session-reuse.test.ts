@@ -1,6 +1,8 @@
 import * as fc from 'fast-check';
+import { evaluateCredentials } from '../../../../shared/domain/grant-policy';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import type { OidcIdentity } from '../../../../shared/domain/identity';
+import { oidcIdentityFromClaims } from '../../../../shared/domain/oidc';
 import type { CompiledSession } from '../../../../shared/domain/session';
 import { DEFAULT_REFRESH_WINDOW_SECONDS, SessionReuse, type ReusableResult } from '../../../../shared/use-cases/session-reuse';
 import { vendCredentials, type VendedCredentials } from '../../../../shared/use-cases/vend-credentials';
@@ -212,6 +214,49 @@ describe('property: reuse follows what the grant reads', () => {
         },
       ),
       { seed: 20_261_202, numRuns: 300 },
+    );
+  });
+});
+
+describe('property: reuse follows the list claims the rules read', () => {
+  // Two callers with one caller id (the same subject) whose groups claim differs: a deny rule and
+  // two allow rules read it. The decision is made for each request before any reuse, so a caller a
+  // deny rule stops never gets the other's session, and two callers granted by different rules
+  // never share one (the rule is in the key); callers granted by the same rule share.
+  const ROLE = 'arn:aws:iam::111122223333:role/app';
+  const grants = parseGrantPolicy(
+    JSON.stringify({
+      version: 1,
+      issuers: [{ id: 'idp', url: 'https://idp.example.com', audiences: ['nocreds'] }],
+      rules: [
+        { id: 'no-contractors', effect: 'deny', callers: [{ oidc: 'idp', claims: { groups: 'contractors' } }] },
+        { id: 'platform', callers: [{ oidc: 'idp', claims: { groups: 'platform-*' } }], credentials: { roles: [ROLE] } },
+        { id: 'base', callers: [{ oidc: 'idp' }], credentials: { roles: [ROLE] } },
+      ],
+    }),
+  );
+  const issuer = grants.issuers[0] as (typeof grants.issuers)[number];
+  const group = fc.constantFrom('contractors', 'platform-core', 'platform-x', 'staff');
+  const groupsArb = fc.oneof(fc.constant(undefined), group, fc.array(group, { maxLength: 3 }), fc.constant({ contractors: true }), fc.array(fc.oneof(group, fc.constant(null)), { maxLength: 2 }));
+
+  test('never shared when the groups claim changes which rule applies; a denied caller never gets a session', async () => {
+    await fc.assert(
+      fc.asyncProperty(groupsArb, groupsArb, fc.boolean(), async (first, second, concurrent) => {
+        const clock = new FixedClock('2030-01-01T00:00:00Z');
+        const deps = { grants, roleAssumer: new RecordingRoleAssumer(clock), leases: new InMemoryLeaseStore(), clock, ids: new SequentialIds(), reuse: new SessionReuse<VendedCredentials>(clock) };
+        const who = (groups: unknown) => oidcIdentityFromClaims(issuer, { sub: 'shared-subject', ...(groups === undefined ? {} : { groups }) });
+        const vend = (groups: unknown, requestId: string) => vendCredentials(deps, { identity: who(groups), requestId, roleArn: ROLE }).catch(() => undefined);
+        const [a, b] = concurrent ? await Promise.all([vend(first, 'r1'), vend(second, 'r2')]) : [await vend(first, 'r1'), await vend(second, 'r2')];
+        const decided = [first, second].map((groups) => evaluateCredentials(grants, who(groups), ROLE));
+        expect([a !== undefined, b !== undefined]).toEqual(decided.map((d) => d.allowed));
+        if (a && b) {
+          expect(a.ruleId).toBe(decided[0]?.ruleId);
+          expect(b.ruleId).toBe(decided[1]?.ruleId);
+          expect(a.leaseId === b.leaseId).toBe(a.ruleId === b.ruleId);
+        }
+        expect(deps.roleAssumer.callCount).toBe(a && b && a.ruleId === b.ruleId ? 1 : [a, b].filter(Boolean).length);
+      }),
+      { seed: 20_261_203, numRuns: 200 },
     );
   });
 });
