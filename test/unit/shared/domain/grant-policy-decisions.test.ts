@@ -611,6 +611,19 @@ describe('claim conditions on list claims (groups), and on claims the broker can
     ],
   });
 
+  test('an absent claim has no value: even a "*" condition does not hold, for deny and allow rules alike', () => {
+    const anyTeam = validateGrantPolicy({
+      version: 1,
+      issuers: [OKTA],
+      rules: [
+        { id: 'no-team-members', effect: 'deny', callers: [{ oidc: 'okta', claims: { team: '*' } }] },
+        { id: 'team-members', callers: [{ oidc: 'okta', claims: { team: '*' } }], credentials: { roles: [role('team-*')] } },
+      ],
+    });
+    expect(ids(anyTeam, caller({}))).toEqual([]);
+    expect(ids(anyTeam, caller({ team: 'a' }))).toEqual(['no-team-members', 'team-members']);
+  });
+
   test.each<[string, unknown]>([
     ['a one-element list', ['contractors']],
     ['a list holding it among others', ['x', 'contractors']],
