@@ -67,7 +67,7 @@ describe.each(Object.entries(SHAPES))('a vend for a %s identity', (shape, identi
   });
 
   test('keeps only the claims the grant policy reads, and rebuilds the identity the jobs re-check', () => {
-    const rebuilt = identityOfLease(leaseFromItem(item));
+    const rebuilt = identityOfLease(leaseFromItem(item), grants);
     expect(rebuilt?.caller).toBe(identity.caller);
     // Every attribute the policy reads has the value the caller had when the lease was granted.
     for (const [name, value] of Object.entries(identity.attributes)) {

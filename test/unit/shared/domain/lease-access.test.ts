@@ -60,13 +60,13 @@ test('a group-granted lease re-checks as granted, through the DynamoDB item too;
   const lease = leaseOf(granted);
   expect(lease.claimLists).toEqual({ groups: ['platform-core'] });
   for (const stored of [lease, leaseFromItem(leaseItem(lease))]) {
-    const rebuilt = identityOfLease(stored);
+    const rebuilt = identityOfLease(stored, policy);
     expect(rebuilt).toMatchObject({ kind: 'oidc', claimLists: { groups: ['platform-core'] } });
     expect(evaluateCredentials(policy, rebuilt as Identity, role('platform'))).toMatchObject({ allowed: true, ruleId: 'platform' });
   }
   const unreadable = leaseOf(caller({ groups: [['platform-core']], department: 'eng' }));
   expect(unreadable.unreadableClaims).toEqual(['groups']);
-  const rebuilt = identityOfLease(leaseFromItem(leaseItem(unreadable))) as Identity;
+  const rebuilt = identityOfLease(leaseFromItem(leaseItem(unreadable)), policy) as Identity;
   expect(evaluateCertificate(policy, rebuilt, 'staff')).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
 });
 
@@ -86,7 +86,7 @@ test('property: a re-check of the lease decides as the grant did, for any shape 
       if (groups !== undefined) claims.groups = groups;
       if (department !== undefined) claims.department = department;
       const identity = caller(claims);
-      const rebuilt = identityOfLease(leaseFromItem(leaseItem(leaseOf(identity)))) as Identity;
+      const rebuilt = identityOfLease(leaseFromItem(leaseItem(leaseOf(identity))), policy) as Identity;
       const decide = (who: Identity) => [evaluateCredentials(policy, who, role('platform')), evaluateCertificate(policy, who, 'staff')].map((d) => [d.allowed, d.ruleId]);
       expect(decide(rebuilt)).toEqual(decide(identity));
     }),
