@@ -67,19 +67,26 @@ export function recordedClaims(policy: GrantPolicy, identity: Identity): Record<
 
 /**
  * The read set a lease records (`Lease.claimsRead`): the attribute and claim names the grant policy
- * reads (`attributesReadBy`), less those the caller id derives and those the identity could not
- * read or does not know (`unreadableClaims`: a re-check of a lease rebuilt by `identityOfLease`
- * lists there the names its lease never recorded, so a renewal by the job does not turn them into
- * known absences). Sorted. Only for an OIDC identity: an IAM identity's attributes all come from its
- * caller id except `sessionName`, and no `claims:` condition applies to it, so an unrecorded
- * attribute already counts as it would unknown (absent: a deny template needing it matches any
- * value, an allow template does not apply), and an IAM lease item stays as small as before.
+ * reads (`attributesReadBy`), less those the caller id derives, and less those whose value the
+ * lease does not record faithfully: a claim the identity could not read or does not know
+ * (`unreadableClaims`: a lease rebuilt by `identityOfLease` lists there the names its lease never
+ * recorded, so a renewal by the job does not turn them into known absences), and a list claim only
+ * a template reads (templates never read lists, and `recordedClaimLists` keeps only those the
+ * conditions read). So a name here is either recorded with its value or was truly absent. Sorted.
+ *
+ * Only for an OIDC identity: an IAM identity's attributes all come from its caller id except
+ * `sessionName`, and no `claims:` condition applies to it, so an unrecorded attribute already
+ * counts as an unknown one would (absent: a deny template needing it matches any value, an allow
+ * template does not apply), and an IAM lease item stays as small as before.
  */
 export function recordedClaimsRead(policy: GrantPolicy, identity: Identity): string[] | undefined {
   if (identity.kind !== 'oidc') return undefined;
   const derived = FROM_CALLER.oidc;
   const unknown = new Set(identity.unreadableClaims ?? []);
-  return [...attributesReadBy(policy)].filter((name) => !derived.has(name) && !unknown.has(name)).sort();
+  const conditions = conditionClaimsReadBy(policy);
+  const lists = identity.claimLists ?? {};
+  const faithful = (name: string) => !unknown.has(name) && (!Object.hasOwn(lists, name) || conditions.has(name));
+  return [...attributesReadBy(policy)].filter((name) => !derived.has(name) && faithful(name)).sort();
 }
 
 /** Everything a new lease records of the identity it is granted to (see recordedClaims, recordedClaimLists, recordedClaimsRead). */
