@@ -552,7 +552,7 @@ ${extraRules}`);
 
   test('a renewal by the job keeps unknown claims unknown: the next re-check still fails closed', async () => {
     const w = world();
-    const original = await issued(w, holder({ groups: ['contractors'] }));
+    await issued(w, holder({ groups: ['contractors'] }));
     // Policy B reads groups in a rule that does not deny this holder: the lease is renewed, groups unknown.
     const policyB = withRules(w.deps.grants, [], [{ id: 'admins', effect: 'allow', callers: [{ oidc: 'k8s', claims: { groups: 'admins' } }], admin: true } as unknown as GrantRule]);
     w.clock.advanceSeconds(2100);
