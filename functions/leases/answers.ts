@@ -43,7 +43,7 @@ export const leaseViewSchema = z.strictObject({
 export type LeaseView = z.infer<typeof leaseViewSchema>;
 
 /** Fields of a Lease that never go over the API. */
-type HiddenLeaseField = 'ttl' | 'claims' | 'claimLists' | 'unreadableClaims' | 'csr';
+type HiddenLeaseField = 'ttl' | 'claims' | 'claimLists' | 'unreadableClaims' | 'claimsRead' | 'csr';
 // A field added to Lease fails the type check here until the view (and so docs/openapi.json) says whether it is shown.
 type Unlisted = Exclude<keyof Lease, keyof LeaseView | HiddenLeaseField>;
 const _everyLeaseFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;

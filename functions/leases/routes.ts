@@ -49,7 +49,7 @@ export interface LeasesRouteDeps extends Omit<GetLeaseDeps, 'certificates'>, Omi
 }
 
 export function leaseView(lease: Lease): LeaseView {
-  const { ttl: _ttl, claims: _claims, claimLists: _claimLists, unreadableClaims: _unreadableClaims, csr: _csr, names, ...view } = lease;
+  const { ttl: _ttl, claims: _claims, claimLists: _claimLists, unreadableClaims: _unreadableClaims, claimsRead: _claimsRead, csr: _csr, names, ...view } = lease;
   return { ...view, ...(names ? { names: [...names] } : {}) };
 }
 

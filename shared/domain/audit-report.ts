@@ -199,7 +199,7 @@ function unrecordedNote(lease: Lease): string {
 
 /** Why the current grant policy would refuse this lease now, or undefined when it still allows it. */
 function refusal(grants: GrantPolicy, lease: Lease): string | undefined | 'unknown' {
-  const identity = identityOfLease(lease);
+  const identity = identityOfLease(lease, grants);
   if (!identity) return 'unknown';
   try {
     const decision = lease.kind === 'credentials' ? evaluateCredentials(grants, identity, lease.roleArn ?? '') : evaluateCertificate(grants, identity, lease.profile);

@@ -94,6 +94,14 @@ export interface Lease {
    */
   readonly claimLists?: Readonly<Record<string, readonly string[]>>;
   readonly unreadableClaims?: readonly string[];
+  /**
+   * OIDC: the names of the attributes and claims the grant policy read at grant time (its read set,
+   * less what the caller id says; sorted; see `recordedClaimsRead` in lease-access.ts). A re-check
+   * under a later policy counts a name it reads that is not here as unknown (unreadable: a deny on
+   * it holds), and one that is here without a recorded value as absent. Absent on IAM leases and on
+   * leases written before it was recorded (their unrecorded claims count as absent).
+   */
+  readonly claimsRead?: readonly string[];
   /** renewal chain */
   readonly renewedFrom?: string;
   readonly renewedBy?: string;
@@ -151,6 +159,7 @@ export interface NewLease {
   readonly claims?: Readonly<Record<string, string>>;
   readonly claimLists?: Readonly<Record<string, readonly string[]>>;
   readonly unreadableClaims?: readonly string[];
+  readonly claimsRead?: readonly string[];
 }
 
 export function ttlFor(expiresAt: Date, retentionSeconds = DEFAULT_RETENTION_SECONDS): number {

@@ -3,7 +3,7 @@ import { certificateValidity, flattenNames } from '../domain/certificate-profile
 import { ConflictError, DependencyUnavailableError } from '../domain/errors';
 import type { GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
-import { recordedClaimLists, recordedClaims } from '../domain/lease-access';
+import { recordedIdentity } from '../domain/lease-access';
 import { assertTransition, pendingLease, type Lease } from '../domain/lease';
 import type { CertificateAuthority, Clock, IdGenerator, LeaseStore } from '../ports';
 import { decideCertificate } from './decide-certificate';
@@ -88,8 +88,7 @@ export async function issueCertificate(deps: IssueCertificateDeps, request: Issu
     kind: 'certificate',
     caller: identity.caller,
     // Lets the renewal and audit jobs re-check the grant without the caller present.
-    claims: recordedClaims(deps.grants, identity),
-    ...recordedClaimLists(deps.grants, identity),
+    ...recordedIdentity(deps.grants, identity),
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,

@@ -2,7 +2,7 @@ import { AccessDeniedError, ConfigurationError, ConflictError, NotFoundError } f
 import { evaluateCertificate, evaluateCredentials } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import type { Lease } from '../domain/lease';
-import { isOwnLease, recordedClaimLists, recordedClaims } from '../domain/lease-access';
+import { isOwnLease, recordedIdentity } from '../domain/lease-access';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore } from '../ports';
 import { decideCredentials } from './decide';
@@ -181,7 +181,7 @@ function alreadyRenewed(lease: Lease): ConflictError {
 
 /** Records the link on the new certificate lease (and who it was granted to, for the jobs' re-checks). */
 async function link(deps: RenewLeaseDeps, lease: Lease, renewedFrom: string, identity: Identity): Promise<Lease> {
-  const changes = { renewedFrom, claims: recordedClaims(deps.grants, identity), ...recordedClaimLists(deps.grants, identity), updatedAt: deps.clock.now().toISOString() };
+  const changes = { renewedFrom, ...recordedIdentity(deps.grants, identity), updatedAt: deps.clock.now().toISOString() };
   try {
     return await deps.leases.update(lease.leaseId, lease.status, changes);
   } catch (error) {

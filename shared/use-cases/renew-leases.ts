@@ -257,7 +257,7 @@ async function settleActive(deps: RenewLeasesDeps, lease: Lease, now: Date, runI
   // Expired needs no write (isInForce): nothing to do for a lease past its expiry.
   if (Date.parse(lease.expiresAt) <= now.getTime()) return;
   if (lease.kind !== 'certificate' || lease.renewedBy || !deps.certificates || now < renewalWindowStart(lease)) return;
-  const identity = identityOfLease(lease);
+  const identity = identityOfLease(lease, deps.grants);
   if (!identity) {
     run.skipped.push({ leaseId: lease.leaseId, reason: 'no_recorded_identity' });
     return;

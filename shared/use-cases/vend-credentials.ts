@@ -2,7 +2,7 @@ import { DependencyUnavailableError, RetryLaterError } from '../domain/errors';
 import type { GrantPolicy } from '../domain/grant-policy';
 import type { Identity } from '../domain/identity';
 import { newLease, type Lease, type NewLease } from '../domain/lease';
-import { recordedClaimLists, recordedClaims } from '../domain/lease-access';
+import { recordedIdentity } from '../domain/lease-access';
 import { sessionForLease, type CompiledSession } from '../domain/session';
 import type { PolicyDocument } from '../domain/session-policy';
 import type { Clock, IdGenerator, LeaseStore, RoleAssumer } from '../ports';
@@ -100,8 +100,7 @@ async function vendNew(
     kind: 'credentials',
     caller: identity.caller,
     // Lets the renewal and audit jobs re-check the grant without the caller present.
-    claims: recordedClaims(deps.grants, identity),
-    ...recordedClaimLists(deps.grants, identity),
+    ...recordedIdentity(deps.grants, identity),
     ruleId: decision.ruleId,
     requestId: request.requestId,
     now,

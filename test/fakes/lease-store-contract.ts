@@ -65,6 +65,20 @@ export function describeLeaseStoreContract(name: string, makeStore: () => Promis
       expect(await store.get(l.leaseId)).toEqual(updated);
     });
 
+    test('the read set a lease records (claimsRead) reads back as written, an empty one as empty (not as absent), and is updated as given', async () => {
+      const read: Lease = { ...lease(1), claims: { namespace: 'team-a' }, claimsRead: ['groups', 'namespace'] };
+      const none: Lease = { ...lease(2), claims: {}, claimsRead: [] };
+      const legacy: Lease = { ...lease(3), claims: { namespace: 'team-a' } };
+      for (const l of [read, none, legacy]) await store.create(l);
+      expect(await store.get(read.leaseId)).toEqual(read);
+      expect((await store.get(none.leaseId))?.claimsRead).toEqual([]);
+      expect(await store.get(none.leaseId)).toEqual(none);
+      expect(await store.get(legacy.leaseId)).not.toHaveProperty('claimsRead');
+      const updated = await store.update(legacy.leaseId, 'pending', { claimsRead: ['namespace'] });
+      expect(updated).toEqual({ ...legacy, claimsRead: ['namespace'] });
+      expect(await store.get(legacy.leaseId)).toEqual(updated);
+    });
+
     test('create refuses an existing id with ConflictError lease_exists, leaving the record', async () => {
       const l = lease(1);
       await store.create(l);

@@ -106,7 +106,7 @@ test('an allow rule on groups applies over HTTP to a list holding the group; the
   const lease = await store.get(vended.body.leaseId as string);
   expect(lease).toMatchObject({ ruleId: 'platform-group', claimLists: { groups: ['engineering', 'platform-core'] } });
   const policy = parseGrantPolicy(readFileSync(grantsFile, 'utf8').replaceAll('@DEV_ISSUER_URL@', stack.issuer.url).replaceAll('@CA_ARN@', stack.ca.caArn));
-  const rebuilt = identityOfLease(lease!);
+  const rebuilt = identityOfLease(lease!, policy);
   expect(rebuilt).toBeDefined();
   expect(evaluateCredentials(policy, rebuilt!, role)).toMatchObject({ allowed: true, ruleId: 'platform-group' });
 }, 30_000);

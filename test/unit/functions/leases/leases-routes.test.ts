@@ -32,6 +32,10 @@ describe('GET /v1/leases', () => {
     expect(res.body.leases.map((l: { leaseId: string }) => l.leaseId)).toEqual([a2, a1]);
     expect(res.body.leases[0]).toMatchObject({ kind: 'credentials', status: 'active', caller: teamA.caller, roleArn: TEAM_A_ROLE });
     expect(res.body.leases[0]).not.toHaveProperty('ttl');
+    // What the lease records of its holder's identity stays with the jobs.
+    expect((await world.leases.get(a1))?.claimsRead).toEqual(['namespace', 'serviceaccount']);
+    for (const hidden of ['claims', 'claimLists', 'unreadableClaims', 'claimsRead']) expect(res.body.leases[0]).not.toHaveProperty(hidden);
+    expect((await call(world.routes, TOKENS.teamA, 'GET', `/v1/leases/${a1}`)).body.lease).not.toHaveProperty('claimsRead');
     expect(res.body.cursor).toBeUndefined();
   });
 

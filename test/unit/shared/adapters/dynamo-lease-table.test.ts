@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createTableInput, DUE_SHARDS, dueOf, dueShard, leaseFromItem, leaseItem, LEASE_TABLE } from '../../../../shared/adapters/dynamo-lease-table';
 import { parseGrantPolicy } from '../../../../shared/domain/grant-policy-file';
 import type { OidcIdentity } from '../../../../shared/domain/identity';
-import { identityOfLease, recordedClaims } from '../../../../shared/domain/lease-access';
+import { identityOfLease, recordedIdentity } from '../../../../shared/domain/lease-access';
 import { newLease, type Lease } from '../../../../shared/domain/lease';
 import { iamIdentity } from '../../../fakes';
 
@@ -46,7 +46,7 @@ const SHAPES = {
 function vendedLease(identity: (typeof SHAPES)[keyof typeof SHAPES]): Lease {
   return newLease(
     {
-      leaseId: ID, kind: 'credentials', caller: identity.caller, claims: recordedClaims(grants, identity), ruleId: 'team-apps', requestId: 'Zx1YvKjLoAMEcQw=', now: NOW,
+      leaseId: ID, kind: 'credentials', caller: identity.caller, ...recordedIdentity(grants, identity), ruleId: 'team-apps', requestId: 'Zx1YvKjLoAMEcQw=', now: NOW,
       expiresAt: new Date(NOW.getTime() + 3_600_000), roleArn: 'arn:aws:iam::111122223333:role/nocreds/payments-prod-app', durationSeconds: 3600,
       accessKeyId: 'ASIAQWERTYUIOPASDFGH', assumedRoleArn: `arn:aws:sts::111122223333:assumed-role/payments-prod-app/${ID}`, packedPolicySize: 9,
     },
@@ -67,7 +67,7 @@ describe.each(Object.entries(SHAPES))('a vend for a %s identity', (shape, identi
   });
 
   test('keeps only the claims the grant policy reads, and rebuilds the identity the jobs re-check', () => {
-    const rebuilt = identityOfLease(leaseFromItem(item));
+    const rebuilt = identityOfLease(leaseFromItem(item), grants);
     expect(rebuilt?.caller).toBe(identity.caller);
     // Every attribute the policy reads has the value the caller had when the lease was granted.
     for (const [name, value] of Object.entries(identity.attributes)) {

@@ -153,3 +153,21 @@ test('a time budget spent stops the reading: the report is still written, marked
 });
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+test('a lease re-checked under a policy that denies on a claim the lease never read is no longer allowed; one that read it (absent), or written before the read set, is as before', () => {
+  const policyB = parseGrantPolicy(`${auditGrants}
+  - id: no-contractors
+    effect: deny
+    callers: [{ oidc: k8s, claims: { groups: contractors } }]
+`.replace('rules:\n', 'rules:\n  - { id: no-vendor-admin, effect: deny, callers: [{ oidc: k8s }], credentials: { roles: ["arn:aws:iam::123456789012:role/${vendor}-admin"] } }\n'));
+  const neverRead = lease({ kind: 'certificate', ageMs: DAY_MS, lifeMs: 30 * DAY_MS, claimsRead: ['namespace', 'serviceaccount'] });
+  const readAbsent = lease({ kind: 'certificate', ageMs: DAY_MS, lifeMs: 30 * DAY_MS, claimsRead: ['groups', 'namespace', 'serviceaccount'] });
+  const legacy = lease({ kind: 'certificate', ageMs: DAY_MS, lifeMs: 30 * DAY_MS });
+  // A deny role template needing an attribute the lease never read names every role it could.
+  const adminRole = lease({ ageMs: 60_000, lifeMs: HOUR_MS, roleArn: 'arn:aws:iam::123456789012:role/acme-admin', claimsRead: ['namespace', 'serviceaccount'] });
+  const report = buildAuditReport({ now: NOW, grants: policyB, leases: [neverRead, readAbsent, legacy, adminRole] });
+  expect(ids(report.findings.noLongerAllowed)).toEqual(ids([neverRead, adminRole]));
+  expect(report.findings.noLongerAllowed.find((l) => l.leaseId === neverRead.leaseId)?.note).toContain('"no-contractors"');
+  expect(report.findings.noLongerAllowed.find((l) => l.leaseId === adminRole.leaseId)?.note).toContain('"no-vendor-admin"');
+});

@@ -8,6 +8,8 @@ import { vendCredentials } from '../../../../shared/use-cases/vend-credentials';
 import { generateCsr } from '../../../../local/workload-csr';
 import { dueShard } from '../../../../shared/adapters/dynamo-lease-table';
 import { isInForce, pendingLease } from '../../../../shared/domain/lease';
+import { identityOfLease } from '../../../../shared/domain/lease-access';
+import { evaluateCertificate, evaluateCredentials, type GrantPolicy, type GrantRule } from '../../../../shared/domain/grant-policy';
 import { RecordingEventPublisher, RecordingSessionRevoker } from '../../../fakes';
 import { CA, grantsYaml, leaseWorld, TEAM_A_ROLE, teamA } from '../../functions/leases/lease-fixture';
 
@@ -465,5 +467,113 @@ rules:
       const run = await renewLeases(world.deps);
       expect(run.skipped).toEqual([{ leaseId: original.leaseId, reason: 'no_longer_granted' }]);
     }
+  });
+});
+
+describe('a re-check under a policy that reads claims the lease never recorded (fail closed)', () => {
+  // Policy A reads only `namespace`: a lease granted under it records no `groups`, whatever the token had.
+  const policyA = (extraRules = '') =>
+    parseGrantPolicy(`
+version: 1
+issuers:
+  - { id: k8s, url: "https://oidc.example.com", audiences: [nocreds], preset: kubernetes }
+rules:
+  - id: team-apps
+    callers: [{ oidc: k8s, claims: { namespace: "team-*" } }]
+    certificates:
+      profiles:
+        - { name: mesh, caArn: ${CA}, maxValiditySeconds: 86400, autoRenew: true, san: { dns: ["\${namespace}.svc"] } }
+${extraRules}`);
+  const contractorsDeny = { id: 'no-contractors', effect: 'deny' as const, callers: [{ oidc: 'k8s', claims: { groups: 'contractors' } }] };
+  // Policy B is a new policy, as a reload makes it (the read set of a policy is cached per object).
+  const withRules = (grants: GrantPolicy, first: readonly GrantRule[], last: readonly GrantRule[] = []): GrantPolicy => ({ ...grants, rules: [...first, ...grants.rules, ...last] });
+  function world(grants = policyA()) {
+    const w = leaseWorld({ grants });
+    return { ...w, deps: { ...w.deps, events: new RecordingEventPublisher(), sessionRevoker: new RecordingSessionRevoker() } as RenewLeasesDeps };
+  }
+  const holder = (claims: Record<string, unknown> = {}) =>
+    oidcIdentityFromClaims(policyA().issuers[0]!, { sub: 'system:serviceaccount:team-a:api', 'kubernetes.io': { namespace: 'team-a', serviceaccount: { name: 'api' } }, ...claims });
+  async function issued(w: ReturnType<typeof world>, identity: Identity) {
+    const { csr } = await generateCsr({ dns: ['team-a.svc'] });
+    const lease = await issueCertificate({ ...w.deps, ca: w.ca, readyWithinMs: 0, sleep: async () => undefined }, { identity, requestId: 'r', csr, profile: 'mesh', validitySeconds: 3000 });
+    expect(lease.status).toBe('issued');
+    return lease;
+  }
+
+  test('a deny added on a claim policy A never read (groups: contractors) stops the auto-renewal of a contractor\'s certificate', async () => {
+    const w = world();
+    const original = await issued(w, holder({ groups: ['contractors'] }));
+    const stored = (await w.leases.get(original.leaseId))!;
+    expect(stored.claims).toEqual({ namespace: 'team-a' });
+    expect(stored.claimsRead).toEqual(['namespace']);
+    w.clock.advanceSeconds(2100);
+    const run = await renewLeases({ ...w.deps, grants: withRules(w.deps.grants, [contractorsDeny]) });
+    expect(run.renewed).toEqual([]);
+    expect(run.skipped).toEqual([{ leaseId: original.leaseId, reason: 'no_longer_granted' }]);
+    expect(w.ca.issued).toHaveLength(1);
+    expect((await w.leases.get(original.leaseId))?.renewedBy).toBeUndefined();
+  });
+
+  test('a deny added on a scalar claim policy A never read (team present at all) stops it too; a deny role template needing that attribute denies whatever its value', async () => {
+    const w = world();
+    const original = await issued(w, holder({ team: 'vendor' }));
+    w.clock.advanceSeconds(2100);
+    const policyB = withRules(w.deps.grants, [{ id: 'no-teams', effect: 'deny', callers: [{ oidc: 'k8s', claims: { team: '*' } }] }]);
+    expect((await renewLeases({ ...w.deps, grants: policyB })).skipped).toEqual([{ leaseId: original.leaseId, reason: 'no_longer_granted' }]);
+
+    // Role templates (credentials): `${team}` is unknown on the lease, so the deny names every role it could.
+    const stored = (await w.leases.get(original.leaseId))!;
+    const grants = policyA(`  - id: vendor-roles
+    effect: deny
+    callers: [{ oidc: k8s }]
+    credentials: { roles: ["arn:aws:iam::123456789012:role/\${team}-admin"] }
+`);
+    const rebuilt = identityOfLease(stored, grants)!;
+    expect(rebuilt).toMatchObject({ unreadableClaims: ['team'] });
+    expect(evaluateCredentials(grants, rebuilt, 'arn:aws:iam::123456789012:role/anything-admin')).toMatchObject({ allowed: false, ruleId: 'vendor-roles' });
+  });
+
+  test('control: a claim policy A read that was absent at grant stays absent, so a deny on it does not apply and the renewal goes on', async () => {
+    // Policy A reads groups (for another rule) but the holder had none.
+    const w = world(policyA(`  - id: admins
+    callers: [{ oidc: k8s, claims: { groups: admins } }]
+    admin: true
+`));
+    const original = await issued(w, holder());
+    const stored = (await w.leases.get(original.leaseId))!;
+    expect(stored.claimsRead).toEqual(['groups', 'namespace']);
+    w.clock.advanceSeconds(2100);
+    const run = await renewLeases({ ...w.deps, grants: withRules(w.deps.grants, [contractorsDeny]) });
+    expect(run.skipped).toEqual([]);
+    expect(run.renewed).toEqual([{ from: original.leaseId, to: expect.any(String), status: 'issued' }]);
+    // The renewal records what it knew: the same read set, nothing unknown turned into an absence.
+    expect(await w.leases.get(run.renewed[0]!.to)).toMatchObject({ claims: { namespace: 'team-a' }, claimsRead: ['groups', 'namespace'] });
+  });
+
+  test('a renewal by the job keeps unknown claims unknown: the next re-check still fails closed', async () => {
+    const w = world();
+    await issued(w, holder({ groups: ['contractors'] }));
+    // Policy B reads groups in a rule that does not deny this holder: the lease is renewed, groups unknown.
+    const policyB = withRules(w.deps.grants, [], [{ id: 'admins', effect: 'allow', callers: [{ oidc: 'k8s', claims: { groups: 'admins' } }], admin: true } as unknown as GrantRule]);
+    w.clock.advanceSeconds(2100);
+    const run = await renewLeases({ ...w.deps, grants: policyB });
+    expect(run.renewed).toHaveLength(1);
+    const renewed = (await w.leases.get(run.renewed[0]!.to))!;
+    expect(renewed.claimsRead).toEqual(['namespace']);
+    expect(renewed.claimsRead).not.toContain('groups');
+    const policyC = withRules(policyB, [contractorsDeny]);
+    expect(evaluateCertificate(policyC, identityOfLease(renewed, policyC)!, 'mesh')).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
+  });
+
+  test('a lease written before the read set was recorded keeps today\'s behaviour: unrecorded claims are absent, the deny does not apply', async () => {
+    const w = world();
+    const original = await issued(w, holder({ groups: ['contractors'] }));
+    const { claimsRead: _read, ...legacy } = (await w.leases.get(original.leaseId))!;
+    const { InMemoryLeaseStore } = await import('../../../fakes');
+    const leases = new InMemoryLeaseStore([legacy]);
+    w.clock.advanceSeconds(2100);
+    const run = await renewLeases({ ...w.deps, leases, grants: withRules(w.deps.grants, [contractorsDeny]) });
+    expect(run.skipped).toEqual([]);
+    expect(run.renewed).toEqual([{ from: original.leaseId, to: expect.any(String), status: 'issued' }]);
   });
 });

@@ -81,6 +81,8 @@ test('vends: STS first (session named by the new lease id), then one conditional
       caller: 'k8s:system:serviceaccount:team-a:api',
       // Only the claims the grant policy reads, less what the caller id says.
       claims: { namespace: 'team-a' },
+      // And the names it read, so a re-check under a later policy knows what it never saw.
+      claimsRead: ['namespace'],
       ruleId: 'team-apps',
       requestId: 'req-1',
       roleArn: ROLE,
