@@ -367,7 +367,19 @@ describe('coverage: holes closed in this review', () => {
     expect(one(grant, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::public/x' })).toBe('session_policy_widens_grant');
   });
 
-  test('a NotResource exclusion: escapes are literal, a short ARN is open at its end, case is ignored', () => {
+  test('a NotResource exclusion that is not a whole ARN (fewer than six segments) covers nothing, whatever the service (fuzz:policy seed 807799696)', () => {
+    // The IAM simulator reads `arn:aws:sqs:*` as excluding everything: the grant statement allows
+    // nothing, so an S3 request under it is not narrower. Found by npm run fuzz:policy.
+    const sqs: PolicyDocument = { Statement: { Effect: 'Allow', NotAction: ['iam:CreateUser', 's3:?etObject'], NotResource: 'arn:aws:sqs:*' } };
+    expect(one(sqs, { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::logs' })).toBe('session_policy_widens_grant');
+    const star: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', NotResource: '*' } };
+    expect(one(star, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::logs/x' })).toBe('session_policy_widens_grant');
+    // Six segments is a whole ARN, and an exclusion of another service's resources leaves S3 covered.
+    const whole: PolicyDocument = { Statement: { Effect: 'Allow', NotAction: ['iam:CreateUser'], NotResource: 'arn:aws:sqs:*:*:*' } };
+    expect(one(whole, { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::logs' })).toBeUndefined();
+  });
+
+  test('a NotResource exclusion: escapes are literal, a short ARN covers nothing, case is ignored', () => {
     const dollar: PolicyDocument = { Statement: { Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::cost${$}/*' } };
     expect(one(dollar, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cost$/x' })).toBe('session_policy_widens_grant');
     expect(one(dollar, { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::costs/x' })).toBeUndefined();
