@@ -377,6 +377,9 @@ describe('coverage: holes closed in this review', () => {
     // Six segments is a whole ARN, and an exclusion of another service's resources leaves S3 covered.
     const whole: PolicyDocument = { Statement: { Effect: 'Allow', NotAction: ['iam:CreateUser'], NotResource: 'arn:aws:sqs:*:*:*' } };
     expect(one(whole, { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::logs' })).toBeUndefined();
+    // One short pattern among whole ones is enough.
+    const mixed: PolicyDocument = { Statement: { Effect: 'Allow', NotAction: ['iam:CreateUser'], NotResource: ['arn:aws:sqs:*:*:*', 'arn:aws:sqs:*'] } };
+    expect(one(mixed, { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::logs' })).toBe('session_policy_widens_grant');
   });
 
   test('a NotResource exclusion: escapes are literal, a short ARN covers nothing, case is ignored', () => {
