@@ -68,8 +68,10 @@ export const CA_EXPIRY_MARGIN_SECONDS = 60;
 export const DEFAULT_TEMPLATE = 'EndEntityClientAuthCertificate_APIPassthrough/V1';
 
 const CA_ARN = /^arn:aws[\w-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
-// Only APIPassthrough templates let the broker, not the CSR, decide the names in the certificate.
-const PASSTHROUGH_TEMPLATE = /^(arn:aws[\w-]*:acm-pca:::template\/)?[A-Za-z]+_APIPassthrough\/V\d+$/;
+// Only APIPassthrough templates let the broker, not the CSR, decide the names in the certificate;
+// and only end-entity ones: a CA template (RootCACertificate_..., SubordinateCACertificate_...)
+// would make a workload's key a CA, an OCSP or code-signing one would let it sign for the CA.
+const PASSTHROUGH_TEMPLATE = /^(arn:aws[\w-]*:acm-pca:::template\/)?(EndEntity(ClientAuth|ServerAuth)?Certificate|BlankEndEntityCertificate(_CriticalBasicConstraints)?)_APIPassthrough\/V\d+$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const patternText = () => z.string().check(z.minLength(1), z.maxLength(1024));
@@ -81,7 +83,7 @@ export const certificateProfileSchema = z
     description: z.optional(z.string()),
     caArn: z.string().check(z.regex(CA_ARN, 'a CA ARN looks like arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/UUID')),
     template: z._default(
-      z.string().check(z.regex(PASSTHROUGH_TEMPLATE, 'the template must be an APIPassthrough template (e.g. EndEntityClientAuthCertificate_APIPassthrough/V1) so the broker decides the names')),
+      z.string().check(z.regex(PASSTHROUGH_TEMPLATE, 'the template must be an end-entity APIPassthrough template (EndEntityClientAuthCertificate_APIPassthrough/V1, EndEntityServerAuthCertificate_..., EndEntityCertificate_..., BlankEndEntityCertificate_...) so the broker decides the names and no workload key becomes a CA or a signer for it')),
       DEFAULT_TEMPLATE,
     ),
     keyTypes: z._default(z.array(z.enum(KEY_TYPES)).check(z.minLength(1)), [...KEY_TYPES]),

@@ -100,6 +100,11 @@ describe('certificate profiles in the grant policy', () => {
 
   test.each([
     ['a template that lets the CSR decide the names', 'template: EndEntityClientAuthCertificate/V1', 'APIPassthrough'],
+    ['a root CA template', 'template: RootCACertificate_APIPassthrough/V1', 'end-entity APIPassthrough'],
+    ['a subordinate CA template', 'template: SubordinateCACertificate_PathLen0_APIPassthrough/V1', 'end-entity APIPassthrough'],
+    ['a blank root CA template', 'template: BlankRootCACertificate_APIPassthrough/V1', 'end-entity APIPassthrough'],
+    ['an OCSP signing template', 'template: OCSPSigningCertificate_APIPassthrough/V1', 'no workload key becomes a CA or a signer'],
+    ['a code signing template', 'template: CodeSigningCertificate_APIPassthrough/V1', 'end-entity APIPassthrough'],
     ['a CA ARN that is not one', 'caArn: arn:aws:acm:us-east-1:123456789012:certificate/abc', 'CA ARN'],
     ['an unknown key type', 'keyTypes: [RSA_1024]', 'keyTypes'],
     ['an added name with a wildcard', 'addNames: { dns: ["*.svc"] }', 'exact names'],
@@ -120,6 +125,17 @@ rules:
     const replaced = line.startsWith('caArn') ? text.replace(`caArn: ${CA}\n          `, '') : text;
     expect(() => parseGrantPolicy(replaced, 'grants.yaml')).toThrow(ConfigurationError);
     expect(() => parseGrantPolicy(replaced, 'grants.yaml')).toThrow(new RegExp(`grants.yaml:\\d+ rules\\[0\\]\\.certificates\\.profiles\\[0\\][\\s\\S]*${message}`));
+  });
+
+  test.each([
+    'EndEntityClientAuthCertificate_APIPassthrough/V1',
+    'EndEntityServerAuthCertificate_APIPassthrough/V1',
+    'EndEntityCertificate_APIPassthrough/V1',
+    'BlankEndEntityCertificate_APIPassthrough/V1',
+    'BlankEndEntityCertificate_CriticalBasicConstraints_APIPassthrough/V1',
+    'arn:aws:acm-pca:::template/EndEntityServerAuthCertificate_APIPassthrough/V1',
+  ])('accept the end-entity APIPassthrough template %s', (template) => {
+    expect(certificateProfileSchema.parse({ name: 'p', caArn: CA, template, san: { dns: ['a.example'] } }).template).toBe(template);
   });
 
   test('reject two profiles of the same name in one rule', () => {
