@@ -278,7 +278,8 @@ export function claimValues(identity: OidcIdentity, claim: string): readonly str
 
 /**
  * Invariant: a claim condition holds exactly when some value of the claim (a scalar's one value,
- * a list's elements) matches one of its patterns; claims compare exactly, as text. A claim the
+ * a list's elements) matches one of its patterns, as text: exactly for an allow rule, ignoring case
+ * for a deny rule. A claim the
  * broker cannot read as values (an object, null, a nested or oversized list) holds for a deny
  * rule (fail closed: a deny is never dodged by the shape of a claim) and not for an allow rule.
  * An absent claim never holds. `effect` is that of the rule the condition belongs to.
@@ -287,7 +288,10 @@ export function claimConditionHolds(identity: OidcIdentity, claim: string, wante
   const values = claimValues(identity, claim);
   if (values === 'unreadable') return effect === 'deny';
   const list = typeof wanted === 'string' ? [wanted] : wanted;
-  return values.some((value) => list.some((p) => matchesGlob(p, value)));
+  // A deny compares ignoring case, so it holds wherever the claim might mean the same thing
+  // (`*@contractor.com` also stops `bob@Contractor.COM`); an allow compares exactly.
+  const ignoreCase = effect === 'deny';
+  return values.some((value) => list.some((p) => matchesGlob(p, value, ignoreCase)));
 }
 
 function callerMatches(matcher: CallerMatcher, identity: Identity, effect: GrantRule['effect']): boolean {

@@ -748,7 +748,9 @@ describe('claim conditions on list claims (groups), and on claims the broker can
         const identity = caller({ groups });
         const values = valuesOf(groups);
         const wanted = typeof pattern === 'string' ? [pattern] : pattern;
-        const matches = values === undefined || values.some((v) => wanted.some((w) => (w.endsWith('*') ? v.startsWith(w.slice(0, -1)) : v === w)));
+        // A deny compares ignoring case.
+        const lower = values?.map((v) => v.toLowerCase());
+        const matches = lower === undefined || lower.some((v) => wanted.some((w) => (w.endsWith('*') ? v.startsWith(w.slice(0, -1)) : v === w)));
         const credentials = evaluateCredentials(p, identity, role('any'));
         const certificate = evaluateCertificate(p, identity, 'p');
         if (matches) {
@@ -771,6 +773,45 @@ describe('claim conditions on list claims (groups), and on claims the broker can
         const values = valuesOf(groups) ?? [];
         const expected = values.some((v) => v === 'sre' || v.startsWith('platform-'));
         expect(evaluateCredentials(p, caller({ groups }), role('x')).allowed).toBe(expected);
+      }),
+      params,
+    );
+  });
+});
+
+/**
+ * Invariant: a deny rule's claim conditions ignore case (an allow rule's compare exactly), so a
+ * case variant of a denied value never dodges the deny: IdPs are loose about the case of emails
+ * and group names, and `*@contractor.com` must stop `bob@Contractor.COM`.
+ */
+describe('deny rules compare claims ignoring case; allow rules compare exactly', () => {
+  const OKTA = { id: 'okta', url: 'https://corp.okta.example.com', audiences: ['nocreds'] };
+  const policy = validateGrantPolicy({
+    version: 1,
+    issuers: [OKTA],
+    rules: [
+      { id: 'no-contractors', effect: 'deny', callers: [{ oidc: 'okta', claims: { email: '*@contractor.com' } }] },
+      { id: 'no-interns', effect: 'deny', callers: [{ oidc: 'okta', claims: { groups: 'interns' } }] },
+      { id: 'corp', callers: [{ oidc: 'okta', claims: { email: '*@corp.com' } }], credentials: { roles: [role('app')] } },
+      { id: 'everyone', callers: [{ oidc: 'okta' }], credentials: { roles: [role('public')] } },
+    ],
+  });
+  const okta = (claims: Record<string, string>) => oidcIdentity(claims, 'okta');
+
+  test.each([['bob@contractor.com'], ['bob@Contractor.COM'], ['BOB@CONTRACTOR.COM']])('a deny on *@contractor.com stops %s', (email) => {
+    expect(evaluateCredentials(policy, okta({ email }), role('public'))).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
+  });
+
+  test('an allow on *@corp.com admits only the exact case', () => {
+    expect(allowed(evaluateCredentials(policy, okta({ email: 'ann@corp.com' }), role('app'))).ruleId).toBe('corp');
+    expect(evaluateCredentials(policy, okta({ email: 'ann@CORP.com' }), role('app')).allowed).toBe(false);
+  });
+
+  test('property: a case variant of a value a deny names is denied too', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]{1,8}$/), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (local, upper) => {
+        const vary = (text: string) => [...text].map((ch, i) => (upper[i % upper.length] ? ch.toUpperCase() : ch)).join('');
+        expect(evaluateCredentials(policy, okta({ email: `${vary(local)}@${vary('contractor')}.${vary('com')}` }), role('public')).allowed).toBe(false);
       }),
       params,
     );
