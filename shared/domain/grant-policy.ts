@@ -290,8 +290,10 @@ export function claimConditionHolds(identity: OidcIdentity, claim: string, wante
   const list = typeof wanted === 'string' ? [wanted] : wanted;
   // A deny compares ignoring case, so it holds wherever the claim might mean the same thing
   // (`*@contractor.com` also stops `bob@Contractor.COM`); an allow compares exactly.
-  const ignoreCase = effect === 'deny';
-  return values.some((value) => list.some((p) => matchesGlob(p, value, ignoreCase)));
+  // The exact comparison too: case folding can change a string's length (`İ`), and a deny must
+  // never hold less than an exact match would.
+  const deny = effect === 'deny';
+  return values.some((value) => list.some((p) => matchesGlob(p, value) || (deny && matchesGlob(p, value, true))));
 }
 
 function callerMatches(matcher: CallerMatcher, identity: Identity, effect: GrantRule['effect']): boolean {

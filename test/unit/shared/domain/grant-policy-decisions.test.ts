@@ -802,6 +802,18 @@ describe('deny rules compare claims ignoring case; allow rules compare exactly',
     expect(evaluateCredentials(policy, okta({ email }), role('public'))).toMatchObject({ allowed: false, ruleId: 'no-contractors' });
   });
 
+  test('a deny still holds where case folding changes the length of a character (İ)', () => {
+    const turkish = validateGrantPolicy({
+      version: 1,
+      issuers: [OKTA],
+      rules: [
+        { id: 'no-istanbul', effect: 'deny', callers: [{ oidc: 'okta', claims: { office: 'İstanbul*' } }] },
+        { id: 'everyone', callers: [{ oidc: 'okta' }], credentials: { roles: [role('public')] } },
+      ],
+    });
+    expect(evaluateCredentials(turkish, okta({ office: 'İstanbul-1' }), role('public'))).toMatchObject({ allowed: false, ruleId: 'no-istanbul' });
+  });
+
   test('an allow on *@corp.com admits only the exact case', () => {
     expect(allowed(evaluateCredentials(policy, okta({ email: 'ann@corp.com' }), role('app'))).ruleId).toBe('corp');
     expect(evaluateCredentials(policy, okta({ email: 'ann@CORP.com' }), role('app')).allowed).toBe(false);
