@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import type { ClientKeyType } from './key-types';
 
 /**
  * The private key is made here, on the workload, and never leaves it: the broker only sees the CSR.
@@ -8,8 +9,7 @@ import * as x509 from '@peculiar/x509';
  */
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-export const KEY_TYPES = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const;
-export type ClientKeyType = (typeof KEY_TYPES)[number];
+export { KEY_TYPES, type ClientKeyType } from './key-types';
 
 export interface CsrNames {
   readonly commonName?: string;

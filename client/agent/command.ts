@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NocredsClientError } from '../errors';
+import { KEY_TYPES } from '../key-types';
 import type { AgentConfig } from './config';
 import type { LogLevel } from './log';
 
@@ -187,7 +188,7 @@ export function registerAgentCommand(program: Command, io: AgentIo): void {
     .option('--cert-dns <name>', 'a DNS name (repeatable)', collect)
     .option('--cert-uri <uri>', 'a URI name, e.g. spiffe://... (repeatable)', collect)
     .option('--cert-ip <address>', 'an IP address name (repeatable)', collect)
-    .addOption(new Option('--key-type <type>', 'key algorithm').choices(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']))
+    .addOption(new Option('--key-type <type>', 'key algorithm').choices(KEY_TYPES))
     .addOption(new Option('--cert-validity <seconds>', 'requested validity').argParser(wholeNumber('--cert-validity', 1)))
     .addOption(new Option('--renew-before <seconds>', 'renew this long before expiry (default: a third of the lifetime)').argParser(wholeNumber('--renew-before', 1)))
     .option('--on-rotate <command>', 'run this (sh -c) after each rotation, with NOCREDS_CERT_DIR set')

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NocredsClientError } from '../errors';
-import { KEY_TYPES } from '../key-and-csr';
+import { KEY_TYPES } from '../key-types';
 
 /**
  * The agent's configuration: one validated object, merged from an optional file (`--config`,

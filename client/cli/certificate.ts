@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { BrokerClient } from '../broker-client';
 import { NocredsClientError } from '../errors';
+import { KEY_TYPES } from '../key-types';
 import { brokerFrom, collect, debugFor, positiveInt, usage, type CliIo, type Debug } from './context';
 import { printDryRun } from './credentials';
 
@@ -113,7 +114,7 @@ export function registerCertificateCommand(program: Command, io: CliIo, exit: (c
     .option('--dns <name>', 'a DNS subject alternative name (repeatable)', collect)
     .option('--uri <uri>', 'a URI subject alternative name, e.g. spiffe://... (repeatable)', collect)
     .option('--ip <address>', 'an IP address subject alternative name (repeatable)', collect)
-    .addOption(new Option('--key-type <type>', 'key algorithm').choices(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p256'))
+    .addOption(new Option('--key-type <type>', 'key algorithm').choices(KEY_TYPES).default('ec-p256'))
     .addOption(new Option('--validity <seconds>', 'requested validity').argParser(positiveInt('--validity')))
     .addOption(new Option('--wait <seconds>', 'how long to wait for the CA to sign').default(60).argParser(positiveInt('--wait')))
     .option('--force', 'replace an existing --key-out file')

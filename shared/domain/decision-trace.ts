@@ -93,7 +93,7 @@ function traceApplyingRule(rule: GrantRule, identity: Identity, target: TraceTar
       const hit = denyTemplateMatch(rule.credentials.roles, identity.attributes, target.roleArn);
       if (hit) {
         const shown = renderRoleText(hit.template, identity.attributes, true);
-        const lacking = hit.missing.length > 0 ? ` (this caller lacks attribute ${[...new Set(hit.missing)].map((a) => `"${a}"`).join(', ')}, which a deny pattern reads as any value)` : '';
+        const lacking = hit.missing.length > 0 ? ` (this caller lacks attribute ${hit.missing.map((a) => `"${a}"`).join(', ')}, which a deny pattern reads as any value)` : '';
         return { outcome: 'denies', detail: `denies the role by pattern "${shown}"${lacking}` };
       }
     } catch (error) {

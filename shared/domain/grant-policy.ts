@@ -252,13 +252,13 @@ export function roleTemplateMatches(template: string, attributes: Attributes, ro
 
 /**
  * The deny rule's role templates that name this role for this caller. An attribute the caller
- * lacks stands for any value (a deny is never dodged by leaving a claim out): `missing` lists the
- * attributes the matching template needed and the caller does not have.
+ * lacks stands for any value (a deny is never dodged by leaving a claim out): `missing` lists, once
+ * each, the attributes the matching template needed and the caller does not have.
  */
 export function denyTemplateMatch(templates: readonly string[], attributes: Attributes, roleArn: string): { template: string; missing: string[] } | undefined {
   for (const template of templates) {
     if (matchGlob(renderRolePattern(template, attributes, true), roleArn)) {
-      return { template, missing: placeholdersIn(template).filter((name) => attributes[name] === undefined) };
+      return { template, missing: [...new Set(placeholdersIn(template).filter((name) => attributes[name] === undefined))] };
     }
   }
   return undefined;
@@ -364,7 +364,7 @@ export function evaluateCredentials(policy: GrantPolicy, identity: Identity, rol
     if (deniesEverything(rule)) return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"` };
     const hit = rule.credentials === undefined ? undefined : denyTemplateMatch(rule.credentials.roles, identity.attributes, roleArn);
     if (hit) {
-      const lacking = [...new Set(hit.missing)];
+      const lacking = hit.missing;
       const named = `attribute${lacking.length > 1 ? 's' : ''} ${lacking.map((a) => `"${a}"`).join(' and ')}`;
       const why = lacking.length > 0 ? ` (its pattern needs ${named}, which your identity lacks, so it applies whatever the value)` : '';
       return { allowed: false, ruleId: rule.id, reason: `denied by rule "${rule.id}"${why}` };
